@@ -1,0 +1,149 @@
+package dev.inference.server;
+
+import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.server.api.FaultInjection;
+import dev.inference.server.api.InferenceService;
+import dev.inference.server.api.ModelHeadersInterceptor;
+import dev.inference.server.api.RequestLimits;
+import dev.inference.server.metrics.InferenceMetrics;
+import dev.inference.server.metrics.ManagementServer;
+import dev.inference.server.registry.ModelLoader;
+import dev.inference.server.registry.ModelRegistry;
+import dev.inference.server.track.TrackSource;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inference server's lifecycle: bind both ports at once (health NOT_SERVING, so probes and
+ * load balancers wait), load and warm every model, turn SERVING; on shutdown turn NOT_SERVING,
+ * refuse new calls, let in-flight calls finish within the grace period, then release the models.
+ */
+public final class InferenceServer {
+
+    private static final Logger log = LoggerFactory.getLogger(InferenceServer.class);
+    private static final long TRACK_POLL_MILLIS = 2000;
+
+    private final ServerConfig config;
+    private final InferenceMetrics metrics = new InferenceMetrics();
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final AtomicReference<ModelRegistry> registry = new AtomicReference<>();
+    private final ScheduledExecutorService delayer;
+    private final TrackSource track;
+    private final Server grpcServer;
+    private final ManagementServer management;
+    private volatile boolean serving;
+
+    private InferenceServer(ServerConfig config) throws IOException {
+        this.config = config;
+        setHealth(ServingStatus.NOT_SERVING);
+        this.track = config.podLabelsFile != null
+                ? TrackSource.fromPodLabels(config.podLabelsFile, config.track, TRACK_POLL_MILLIS)
+                : TrackSource.fixed(config.track);
+        this.delayer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "injected-latency");
+            thread.setDaemon(true);
+            return thread;
+        });
+        FaultInjection faults = new FaultInjection(config.injectLatencyMillis, config.injectErrorRate);
+        InferenceService service = new InferenceService(registry::get, () -> serving,
+                new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer);
+        this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
+                // Handlers only validate and enqueue, so they run on the event loop: no hand-off.
+                .directExecutor()
+                .maxInboundMessageSize(config.maxMessageBytes)
+                .addService(ServerInterceptors.intercept(service, new ModelHeadersInterceptor(track)))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(legacyReflection())
+                .build()
+                .start();
+        this.management = ManagementServer.start(config.host, config.managementPort, metrics, () -> serving);
+        log.info("gRPC on {}:{}, metrics on http://{}:{}/metrics, track {}", config.host, grpcServer.getPort(),
+                config.host, management.port(), track.current());
+        if (faults.enabled()) {
+            log.warn("FAULT INJECTION IS ON: +{} ms latency on every Predict, {}% of Predicts fail with INTERNAL."
+                    + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);
+        }
+    }
+
+    /** Binds the ports, loads every model and returns once the server is SERVING. */
+    public static InferenceServer start(ServerConfig config) throws IOException {
+        long start = System.nanoTime();
+        InferenceServer server = new InferenceServer(config);
+        try {
+            server.registry.set(new ModelLoader(config.batching(), config.intraOpThreads, server.metrics,
+                    () -> server.serving).load(config.modelRepository(), config.defaultVersions));
+        } catch (IOException | RuntimeException e) {
+            server.stop(Duration.ZERO);
+            throw e;
+        }
+        server.serving = true;
+        server.setHealth(ServingStatus.SERVING);
+        log.info("SERVING {} ms after start", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        return server;
+    }
+
+    public int port() {
+        return grpcServer.getPort();
+    }
+
+    public int managementPort() {
+        return management.port();
+    }
+
+    /** Drains with the configured grace period. */
+    public void stop() {
+        stop(Duration.ofSeconds(config.drainGraceSeconds));
+    }
+
+    /**
+     * Turns NOT_SERVING, refuses new calls and waits up to {@code grace} for in-flight calls;
+     * calls still running then are cancelled.
+     */
+    public void stop(Duration grace) {
+        serving = false;
+        health.enterTerminalState();
+        grpcServer.shutdown();
+        try {
+            if (!grpcServer.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("in-flight calls did not finish within {} s; cancelling them", grace.toSeconds());
+                grpcServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            grpcServer.shutdownNow();
+        }
+        ModelRegistry loaded = registry.getAndSet(null);
+        if (loaded != null) {
+            loaded.close();
+        }
+        delayer.shutdownNow();
+        management.close();
+        track.close();
+        log.info("stopped");
+    }
+
+    private void setHealth(ServingStatus status) {
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+        health.setStatus(InferenceServiceGrpc.SERVICE_NAME, status);
+    }
+
+    /** grpcurl and many other tools still ask the v1alpha reflection service first. */
+    @SuppressWarnings("deprecation")
+    private static io.grpc.BindableService legacyReflection() {
+        return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+    }
+}

@@ -1,0 +1,138 @@
+package dev.inference.server;
+
+import dev.inference.server.batching.BatchingSettings;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Every setting of the inference server. Each flag may also come from the environment variable
+ * named in its description; a flag on the command line wins.
+ */
+@Command(name = "inference-server", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serves text-classification models over gRPC with dynamic batching.")
+public final class ServerConfig {
+
+    @Option(names = "--host", defaultValue = "${env:INFERENCE_HOST:-0.0.0.0}",
+            description = "Address both ports bind to [INFERENCE_HOST] (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:INFERENCE_PORT:-9000}",
+            description = "gRPC port; 0 picks a free one [INFERENCE_PORT] (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--management-port", defaultValue = "${env:INFERENCE_MANAGEMENT_PORT:-9100}",
+            description = "HTTP port for /metrics and /healthz [INFERENCE_MANAGEMENT_PORT] (default: ${DEFAULT-VALUE}).")
+    int managementPort;
+
+    @Option(names = "--model-repository", defaultValue = "${env:INFERENCE_MODEL_REPOSITORY}",
+            description = "Directory of <model>/<version>/ folders [INFERENCE_MODEL_REPOSITORY]"
+                    + " (default: model-repository beside the jar).")
+    Path modelRepository;
+
+    @Option(names = "--default-version", split = ",", defaultValue = "${env:INFERENCE_DEFAULT_VERSION}",
+            description = "model=version pairs: the version that serves requests with an empty version"
+                    + " [INFERENCE_DEFAULT_VERSION] (default: each model's highest version).")
+    Map<String, String> defaultVersions = new LinkedHashMap<>();
+
+    @Option(names = "--track", defaultValue = "${env:INFERENCE_TRACK:-stable}",
+            description = "Rollout track sent in x-model-track [INFERENCE_TRACK] (default: ${DEFAULT-VALUE}).")
+    String track;
+
+    @Option(names = "--pod-labels-file", defaultValue = "${env:INFERENCE_POD_LABELS_FILE}",
+            description = "Downward-API labels file; its track label overrides --track and is re-read"
+                    + " when it changes [INFERENCE_POD_LABELS_FILE].")
+    Path podLabelsFile;
+
+    @Option(names = "--workers", defaultValue = "${env:INFERENCE_WORKERS:-0}",
+            description = "Model threads per model version; 0 means one per core [INFERENCE_WORKERS].")
+    int workers;
+
+    @Option(names = "--intra-op-threads", defaultValue = "${env:INFERENCE_INTRA_OP_THREADS:-1}",
+            description = "Threads one forward pass may use [INFERENCE_INTRA_OP_THREADS] (default: ${DEFAULT-VALUE}).")
+    int intraOpThreads;
+
+    @Option(names = "--max-batch-size", defaultValue = "${env:INFERENCE_MAX_BATCH_SIZE:-32}",
+            description = "Most texts in one forward pass [INFERENCE_MAX_BATCH_SIZE] (default: ${DEFAULT-VALUE}).")
+    int maxBatchSize;
+
+    @Option(names = "--max-queue-delay-ms", defaultValue = "${env:INFERENCE_MAX_QUEUE_DELAY_MS:-0}",
+            description = "How long a worker waits to fill a batch; 0 runs at once with what is queued"
+                    + " [INFERENCE_MAX_QUEUE_DELAY_MS] (default: ${DEFAULT-VALUE}).")
+    long maxQueueDelayMillis;
+
+    @Option(names = "--queue-capacity", defaultValue = "${env:INFERENCE_QUEUE_CAPACITY:-1024}",
+            description = "Most texts waiting per model version before RESOURCE_EXHAUSTED"
+                    + " [INFERENCE_QUEUE_CAPACITY] (default: ${DEFAULT-VALUE}).")
+    int queueCapacity;
+
+    @Option(names = "--max-instances", defaultValue = "${env:INFERENCE_MAX_INSTANCES:-64}",
+            description = "Most texts in one request [INFERENCE_MAX_INSTANCES] (default: ${DEFAULT-VALUE}).")
+    int maxInstances;
+
+    @Option(names = "--max-instance-chars", defaultValue = "${env:INFERENCE_MAX_INSTANCE_CHARS:-10000}",
+            description = "Most characters in one text [INFERENCE_MAX_INSTANCE_CHARS] (default: ${DEFAULT-VALUE}).")
+    int maxInstanceChars;
+
+    @Option(names = "--max-message-bytes", defaultValue = "${env:INFERENCE_MAX_MESSAGE_BYTES:-4194304}",
+            description = "Largest inbound gRPC message [INFERENCE_MAX_MESSAGE_BYTES] (default: ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Option(names = "--drain-grace-seconds", defaultValue = "${env:INFERENCE_DRAIN_GRACE_SECONDS:-20}",
+            description = "On SIGTERM, how long in-flight calls may take to finish"
+                    + " [INFERENCE_DRAIN_GRACE_SECONDS] (default: ${DEFAULT-VALUE}).")
+    long drainGraceSeconds;
+
+    @Option(names = "--inject-latency-ms", defaultValue = "${env:INFERENCE_INJECT_LATENCY_MS:-0}",
+            description = "FAULT INJECTION: delay added to every Predict [INFERENCE_INJECT_LATENCY_MS].")
+    long injectLatencyMillis;
+
+    @Option(names = "--inject-error-rate", defaultValue = "${env:INFERENCE_INJECT_ERROR_RATE:-0}",
+            description = "FAULT INJECTION: fraction of Predicts failing with INTERNAL [INFERENCE_INJECT_ERROR_RATE].")
+    double injectErrorRate;
+
+    /** Checks ranges that picocli's types cannot express. */
+    void validate() {
+        require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);
+        require(managementPort >= 0 && managementPort <= 65535,
+                "--management-port must be a port number, was " + managementPort);
+        require(workers >= 0, "--workers must not be negative, was " + workers);
+        require(intraOpThreads >= 1, "--intra-op-threads must be at least 1, was " + intraOpThreads);
+        require(maxInstances >= 1, "--max-instances must be at least 1, was " + maxInstances);
+        require(maxInstanceChars >= 1, "--max-instance-chars must be at least 1, was " + maxInstanceChars);
+        require(maxMessageBytes >= 1024, "--max-message-bytes must be at least 1024, was " + maxMessageBytes);
+        require(drainGraceSeconds >= 0, "--drain-grace-seconds must not be negative, was " + drainGraceSeconds);
+        require(injectLatencyMillis >= 0, "--inject-latency-ms must not be negative, was " + injectLatencyMillis);
+        require(injectErrorRate >= 0 && injectErrorRate <= 1,
+                "--inject-error-rate must be between 0 and 1, was " + injectErrorRate);
+        require(!track.isBlank(), "--track must not be empty");
+        batching();
+    }
+
+    BatchingSettings batching() {
+        int threads = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
+        return new BatchingSettings(threads, maxBatchSize, Duration.ofMillis(maxQueueDelayMillis), queueCapacity);
+    }
+
+    Path modelRepository() {
+        if (modelRepository != null) {
+            return modelRepository;
+        }
+        try {
+            Path codeSource = Path.of(ServerConfig.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return codeSource.toAbsolutePath().getParent().resolve("model-repository");
+        } catch (URISyntaxException | SecurityException e) {
+            return Path.of("model-repository");
+        }
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.inference.server.batching;
+
+import java.time.Duration;
+
+/**
+ * How a {@link DynamicBatcher} forms batches.
+ *
+ * @param workers threads running the model, each with its own predictor
+ * @param maxBatchSize the most texts in one forward pass
+ * @param maxQueueDelay how long a worker holding fewer than {@code maxBatchSize} texts waits for
+ *     more before it runs; zero runs at once with whatever is queued, so batches grow only while
+ *     every worker is busy
+ * @param queueCapacity the most texts waiting; beyond it requests are rejected at once
+ */
+public record BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity) {
+
+    public BatchingSettings {
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1, was " + workers);
+        }
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("max batch size must be at least 1, was " + maxBatchSize);
+        }
+        if (maxQueueDelay.isNegative()) {
+            throw new IllegalArgumentException("max queue delay must not be negative, was " + maxQueueDelay);
+        }
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("queue capacity must be at least 1, was " + queueCapacity);
+        }
+    }
+}

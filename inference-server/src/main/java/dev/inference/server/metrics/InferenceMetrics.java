@@ -1,0 +1,127 @@
+package dev.inference.server.metrics;
+
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * The server's Prometheus metrics. The names and labels are a contract: the canary analysis and
+ * the alert rules query them (see ARCHITECTURE.md, "Metrics contract").
+ */
+public final class InferenceMetrics {
+
+    /** Label value for requests that named no model or version the server knows. */
+    public static final String UNKNOWN = "unknown";
+
+    static final String REQUESTS = "inference.requests";
+    static final String REQUEST_DURATION = "inference.request.duration";
+    static final String MODEL_DURATION = "inference.model.duration";
+    static final String BATCH_SIZE = "inference.batch.size";
+    static final String QUEUE_DEPTH = "inference.queue.depth";
+    static final String PREDICTIONS = "inference.predictions";
+    static final String DROPPED_TEXTS = "inference.dropped.texts";
+    static final String MODEL_READY = "inference.model.ready";
+
+    /** Fine around 0.1–1 s, where the latency SLO (p95 ≤ 0.4 s) is judged. */
+    static final Duration[] REQUEST_BUCKETS = durations(
+            0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.75,
+            1, 1.5, 2, 3, 5, 10);
+    static final Duration[] MODEL_BUCKETS = durations(
+            0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2);
+    static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public InferenceMetrics() {
+        JvmMetrics.builder().register(registry.getPrometheusRegistry());
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** Meters of one model version. */
+    public VersionMetrics forVersion(String model, String version, List<String> labels) {
+        Timer modelDuration = Timer.builder(MODEL_DURATION)
+                .description("Duration of one forward pass over a batch")
+                .tags("model", model, "model_version", version)
+                .serviceLevelObjectives(MODEL_BUCKETS)
+                .register(registry);
+        DistributionSummary batchSize = DistributionSummary.builder(BATCH_SIZE)
+                .description("Texts per forward pass")
+                .tags("model", model, "model_version", version)
+                .serviceLevelObjectives(BATCH_BUCKETS)
+                .register(registry);
+        Counter[] predictions = labels.stream()
+                .map(label -> Counter.builder(PREDICTIONS)
+                        .description("Predictions made, by predicted label")
+                        .tags("model", model, "model_version", version, "label", label)
+                        .register(registry))
+                .toArray(Counter[]::new);
+        Counter dropped = Counter.builder(DROPPED_TEXTS)
+                .description("Texts dropped before the model ran because their caller had gone")
+                .tags("model", model, "model_version", version)
+                .register(registry);
+        return new VersionMetrics(this, model, version, requestTimer(model, version), modelDuration, batchSize,
+                predictions, dropped);
+    }
+
+    /** Texts waiting in the queues of all versions of a model. */
+    public void registerQueueDepth(String model, IntSupplier depth) {
+        Gauge.builder(QUEUE_DEPTH, depth::getAsInt)
+                .description("Texts waiting for a worker")
+                .tag("model", model)
+                .register(registry);
+    }
+
+    /** 1 while a model version is loaded, warmed up and the server is serving, else 0. */
+    public void registerReadiness(String model, String version, BooleanSupplier ready) {
+        Gauge.builder(MODEL_READY, () -> ready.getAsBoolean() ? 1 : 0)
+                .description("Whether the model version can serve requests")
+                .tags("model", model, "model_version", version)
+                .register(registry);
+    }
+
+    /**
+     * Counts a Predict call that ended with {@code code} before it reached a model version (an
+     * unknown model or version, a malformed request) and records its duration.
+     */
+    public void requestCompleted(String model, String version, Status.Code code, long nanos) {
+        requestCounter(model, version, code).increment();
+        requestTimer(model, version).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    Counter requestCounter(String model, String version, Status.Code code) {
+        return Counter.builder(REQUESTS)
+                .description("Predict calls, by gRPC status code")
+                .tags("model", model, "model_version", version, "grpc_code", code.name())
+                .register(registry);
+    }
+
+    Timer requestTimer(String model, String version) {
+        return Timer.builder(REQUEST_DURATION)
+                .description("Duration of Predict calls, from arrival to response")
+                .tags("model", model, "model_version", version)
+                .serviceLevelObjectives(REQUEST_BUCKETS)
+                .register(registry);
+    }
+
+    private static Duration[] durations(double... seconds) {
+        Duration[] durations = new Duration[seconds.length];
+        for (int i = 0; i < seconds.length; i++) {
+            durations[i] = Duration.ofNanos((long) (seconds[i] * 1e9));
+        }
+        return durations;
+    }
+}

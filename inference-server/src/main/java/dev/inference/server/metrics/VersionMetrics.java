@@ -1,0 +1,62 @@
+package dev.inference.server.metrics;
+
+import dev.inference.server.batching.BatchObserver;
+import dev.inference.server.model.Classification;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Timer;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The meters of one model version, fed by its batcher and by the Predict calls it serves. */
+public final class VersionMetrics implements BatchObserver {
+
+    private final InferenceMetrics metrics;
+    private final String model;
+    private final String version;
+    private final Timer requestDuration;
+    private final Counter[] requestsByCode = new Counter[Status.Code.values().length];
+    private final Timer modelDuration;
+    private final DistributionSummary batchSize;
+    private final Counter[] predictionsByLabel;
+    private final Counter dropped;
+
+    VersionMetrics(InferenceMetrics metrics, String model, String version, Timer requestDuration, Timer modelDuration,
+            DistributionSummary batchSize, Counter[] predictionsByLabel, Counter dropped) {
+        this.metrics = metrics;
+        this.model = model;
+        this.version = version;
+        this.requestDuration = requestDuration;
+        this.modelDuration = modelDuration;
+        this.batchSize = batchSize;
+        this.predictionsByLabel = predictionsByLabel;
+        this.dropped = dropped;
+    }
+
+    @Override
+    public void batchCompleted(List<Classification> results, long forwardNanos) {
+        modelDuration.record(forwardNanos, TimeUnit.NANOSECONDS);
+        batchSize.record(results.size());
+        for (Classification result : results) {
+            predictionsByLabel[result.labelIndex()].increment();
+        }
+    }
+
+    @Override
+    public void textsDropped(int count) {
+        dropped.increment(count);
+    }
+
+    /** Counts a Predict call this version served that ended with {@code code}, and its duration. */
+    public void requestCompleted(Status.Code code, long nanos) {
+        Counter counter = requestsByCode[code.ordinal()];
+        if (counter == null) {
+            // Registration is idempotent, so two threads racing here end up with the same meter.
+            counter = metrics.requestCounter(model, version, code);
+            requestsByCode[code.ordinal()] = counter;
+        }
+        counter.increment();
+        requestDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

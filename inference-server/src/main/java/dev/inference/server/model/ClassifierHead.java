@@ -1,0 +1,88 @@
+package dev.inference.server.model;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A linear layer plus softmax that turns a sentence vector into label probabilities: the
+ * {@code head.json} of a model version, trained by {@link dev.inference.server.training.HeadTrainer}.
+ *
+ * @param weights one row per label, each as long as the sentence vector
+ * @param bias one value per label
+ */
+public record ClassifierHead(float[][] weights, float[] bias) {
+
+    public static final String FILE_NAME = "head.json";
+
+    private static final Gson GSON = new GsonBuilder().create();
+
+    public ClassifierHead {
+        if (weights == null || bias == null || weights.length == 0 || weights.length != bias.length) {
+            throw new IllegalArgumentException("head needs one weight row and one bias per label");
+        }
+        int dimension = weights[0].length;
+        for (float[] row : weights) {
+            if (row.length != dimension || dimension == 0) {
+                throw new IllegalArgumentException("every weight row must have the same, non-zero length");
+            }
+        }
+    }
+
+    public int labelCount() {
+        return weights.length;
+    }
+
+    public int dimension() {
+        return weights[0].length;
+    }
+
+    /** Label probabilities for one sentence vector, in label order; they sum to 1. */
+    public float[] probabilities(float[] embedding) {
+        double[] logits = new double[weights.length];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int label = 0; label < weights.length; label++) {
+            double logit = bias[label];
+            float[] row = weights[label];
+            for (int i = 0; i < row.length; i++) {
+                logit += row[i] * embedding[i];
+            }
+            logits[label] = logit;
+            max = Math.max(max, logit);
+        }
+        double sum = 0;
+        for (int label = 0; label < logits.length; label++) {
+            logits[label] = Math.exp(logits[label] - max);
+            sum += logits[label];
+        }
+        float[] probabilities = new float[logits.length];
+        for (int label = 0; label < logits.length; label++) {
+            probabilities[label] = (float) (logits[label] / sum);
+        }
+        return probabilities;
+    }
+
+    public static ClassifierHead read(Path versionDir) throws IOException {
+        Path file = versionDir.resolve(FILE_NAME);
+        try (Reader reader = Files.newBufferedReader(file)) {
+            ClassifierHead head = GSON.fromJson(reader, ClassifierHead.class);
+            if (head == null) {
+                throw new IOException(file + " is empty");
+            }
+            return head;
+        } catch (JsonParseException | IllegalArgumentException e) {
+            throw new IOException(file + " is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    public void write(Path versionDir) throws IOException {
+        try (Writer writer = Files.newBufferedWriter(versionDir.resolve(FILE_NAME))) {
+            GSON.toJson(this, writer);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.inference.server.model;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonParseException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@code config.json} of one model version: what the model does and how its output becomes
+ * a prediction.
+ *
+ * @param task the task; only {@code text-classification} is served
+ * @param labels the classifier's labels, in the order of the head's output rows
+ * @param pooling how token vectors become a sentence vector
+ * @param normalize whether the sentence vector is scaled to unit length before the head
+ * @param maxSequenceLength texts are truncated to this many tokens, special tokens included
+ */
+public record ModelVersionConfig(
+        String task, List<String> labels, Pooling pooling, boolean normalize, int maxSequenceLength) {
+
+    public static final String FILE_NAME = "config.json";
+    public static final String TEXT_CLASSIFICATION = "text-classification";
+
+    private static final Gson GSON = new Gson();
+
+    public ModelVersionConfig {
+        if (!TEXT_CLASSIFICATION.equals(task)) {
+            throw new IllegalArgumentException(
+                    "task must be \"" + TEXT_CLASSIFICATION + "\", was " + quoted(task));
+        }
+        if (labels == null || labels.size() < 2) {
+            throw new IllegalArgumentException("labels must name at least two classes");
+        }
+        if (labels.stream().distinct().count() != labels.size()) {
+            throw new IllegalArgumentException("labels must be distinct: " + labels);
+        }
+        if (pooling == null) {
+            throw new IllegalArgumentException("pooling must be \"mean\" or \"cls\"");
+        }
+        if (maxSequenceLength < 2 || maxSequenceLength > 8192) {
+            throw new IllegalArgumentException(
+                    "maxSequenceLength must be between 2 and 8192, was " + maxSequenceLength);
+        }
+        labels = List.copyOf(labels);
+    }
+
+    /** Reads and validates {@code <versionDir>/config.json}. */
+    public static ModelVersionConfig read(Path versionDir) throws IOException {
+        Path file = versionDir.resolve(FILE_NAME);
+        try (Reader reader = Files.newBufferedReader(file)) {
+            ModelVersionConfig config = GSON.fromJson(reader, ModelVersionConfig.class);
+            if (config == null) {
+                throw new IOException(file + " is empty");
+            }
+            return config;
+        } catch (JsonParseException | IllegalArgumentException e) {
+            throw new IOException(file + " is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    private static String quoted(String value) {
+        return value == null ? "missing" : "\"" + value + "\"";
+    }
+}

@@ -1,0 +1,100 @@
+package dev.inference.server;
+
+import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.api.v1.PredictRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+
+/**
+ * A real inference server on free loopback ports, configured with the same flags as the command
+ * line, and a channel to it.
+ */
+public final class TestServer implements AutoCloseable {
+
+    private static TestServer shared;
+
+    static {
+        DjlOffline.enforce();
+    }
+
+    public final InferenceServer server;
+    public final ManagedChannel channel;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private TestServer(InferenceServer server) {
+        this.server = server;
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    /** Starts a server with default flags plus the given ones, on free loopback ports. */
+    public static TestServer start(String... flags) throws IOException {
+        return new TestServer(InferenceServer.start(config(flags)));
+    }
+
+    /** Parses flags as the command line does, with loopback and free ports unless given. */
+    public static ServerConfig config(String... flags) {
+        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0"));
+        args.addAll(Arrays.asList(flags));
+        ServerConfig config = new ServerConfig();
+        new CommandLine(config).parseArgs(args.toArray(String[]::new));
+        config.validate();
+        return config;
+    }
+
+    /** One server with default settings, shared by the tests that do not change it; never stopped. */
+    public static synchronized TestServer shared() throws IOException {
+        if (shared == null) {
+            shared = start();
+        }
+        return shared;
+    }
+
+    public InferenceServiceGrpc.InferenceServiceBlockingStub blockingStub() {
+        return InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    public InferenceServiceGrpc.InferenceServiceFutureStub futureStub() {
+        return InferenceServiceGrpc.newFutureStub(channel);
+    }
+
+    public static PredictRequest request(String version, String... texts) {
+        return PredictRequest.newBuilder().setModel("sentiment").setVersion(version)
+                .addAllInstances(List.of(texts)).build();
+    }
+
+    /** GETs a path of the management port. */
+    public HttpResponse<String> management(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.managementPort() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public String scrape() throws IOException, InterruptedException {
+        return management("/metrics").body();
+    }
+
+    /** The value of one sample in the scrape, or 0 when absent; {@code series} is name plus labels. */
+    public double sample(String series) throws IOException, InterruptedException {
+        for (String line : scrape().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        server.stop(java.time.Duration.ofSeconds(5));
+    }
+}
