@@ -1,6 +1,7 @@
 package dev.inference.server;
 
 import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.server.api.DocumentedSchema;
 import dev.inference.server.api.FaultInjection;
 import dev.inference.server.api.InferenceService;
 import dev.inference.server.api.ModelHeadersInterceptor;
@@ -44,6 +45,7 @@ public final class InferenceServer {
     private final TrackSource track;
     private final Server grpcServer;
     private final ManagementServer management;
+    private final InferenceService service;
     private volatile boolean serving;
 
     private InferenceServer(ServerConfig config) throws IOException {
@@ -58,13 +60,14 @@ public final class InferenceServer {
             return thread;
         });
         FaultInjection faults = new FaultInjection(config.injectLatencyMillis, config.injectErrorRate);
-        InferenceService service = new InferenceService(registry::get, () -> serving,
+        this.service = new InferenceService(registry::get, () -> serving,
                 new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer);
         this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
                 // Handlers only validate and enqueue, so they run on the event loop: no hand-off.
                 .directExecutor()
                 .maxInboundMessageSize(config.maxMessageBytes)
-                .addService(ServerInterceptors.intercept(service, new ModelHeadersInterceptor(track)))
+                .addService(DocumentedSchema.withComments(
+                        ServerInterceptors.intercept(service, new ModelHeadersInterceptor(track))))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection())
@@ -110,18 +113,23 @@ public final class InferenceServer {
     }
 
     /**
-     * Turns NOT_SERVING, refuses new calls and waits up to {@code grace} for in-flight calls;
-     * calls still running then are cancelled.
+     * Turns NOT_SERVING, refuses new calls and waits up to {@code grace} for in-flight Predict
+     * calls; then ends what is left, including health watches, which never end by themselves.
      */
     public void stop(Duration grace) {
         serving = false;
         health.enterTerminalState();
         grpcServer.shutdown();
+        long deadline = System.nanoTime() + grace.toNanos();
         try {
-            if (!grpcServer.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("in-flight calls did not finish within {} s; cancelling them", grace.toSeconds());
-                grpcServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            while (service.inFlightPredicts() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
+            if (service.inFlightPredicts() > 0) {
+                log.warn("{} Predict calls did not finish within {} s; cancelling them",
+                        service.inFlightPredicts(), grace.toSeconds());
+            }
+            grpcServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             grpcServer.shutdownNow();

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 
@@ -43,8 +44,12 @@ public final class TestServer implements AutoCloseable {
 
     /** Parses flags as the command line does, with loopback and free ports unless given. */
     public static ServerConfig config(String... flags) {
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0"));
-        args.addAll(Arrays.asList(flags));
+        List<String> args = new ArrayList<>(Arrays.asList(flags));
+        Map.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0").forEach((flag, value) -> {
+            if (!args.contains(flag)) {
+                args.addAll(List.of(flag, value));
+            }
+        });
         ServerConfig config = new ServerConfig();
         new CommandLine(config).parseArgs(args.toArray(String[]::new));
         config.validate();

@@ -38,6 +38,8 @@ public final class DynamicBatcher implements AutoCloseable {
     private final BatchObserver observer;
     private final BlockingQueue<QueuedText> queue = new LinkedBlockingQueue<>();
     private final Semaphore capacity;
+    /** Makes a request's texts appear in the queue together, so a worker never takes half a request. */
+    private final Object enqueueLock = new Object();
     private final List<Thread> workers = new ArrayList<>();
     private final CountDownLatch warmedUp;
     private volatile boolean closed;
@@ -74,8 +76,10 @@ public final class DynamicBatcher implements AutoCloseable {
         }
         PendingRequest request = new PendingRequest(texts.size(), callerGone);
         long now = System.nanoTime();
-        for (int i = 0; i < texts.size(); i++) {
-            queue.add(new QueuedText(request, i, texts.get(i), now));
+        synchronized (enqueueLock) {
+            for (int i = 0; i < texts.size(); i++) {
+                queue.add(new QueuedText(request, i, texts.get(i), now));
+            }
         }
         return request.future;
     }
@@ -126,10 +130,9 @@ public final class DynamicBatcher implements AutoCloseable {
 
     /** Adds queued texts up to the batch size, waiting at most the queue delay since the first. */
     private void fill(List<QueuedText> batch) throws InterruptedException {
-        int max = settings.maxBatchSize();
-        queue.drainTo(batch, max - batch.size());
+        drainQueued(batch);
         long deadline = batch.get(0).enqueuedNanos + settings.maxQueueDelay().toNanos();
-        while (batch.size() < max) {
+        while (batch.size() < settings.maxBatchSize()) {
             long wait = deadline - System.nanoTime();
             if (wait <= 0) {
                 return;
@@ -139,21 +142,27 @@ public final class DynamicBatcher implements AutoCloseable {
                 return;
             }
             batch.add(next);
-            queue.drainTo(batch, max - batch.size());
+            drainQueued(batch);
+        }
+    }
+
+    private void drainQueued(List<QueuedText> batch) {
+        synchronized (enqueueLock) {
+            queue.drainTo(batch, settings.maxBatchSize() - batch.size());
         }
     }
 
     private List<QueuedText> withoutAbandoned(List<QueuedText> batch) {
         List<QueuedText> live = new ArrayList<>(batch.size());
+        List<QueuedText> abandoned = new ArrayList<>(0);
         for (QueuedText text : batch) {
-            if (text.request.callerGone.getAsBoolean()) {
-                text.request.future.completeExceptionally(new CancellationException("caller gone"));
-            } else {
-                live.add(text);
-            }
+            (text.request.callerGone.getAsBoolean() ? abandoned : live).add(text);
         }
-        if (live.size() < batch.size()) {
-            observer.textsDropped(batch.size() - live.size());
+        if (!abandoned.isEmpty()) {
+            observer.textsDropped(abandoned.size());
+            for (QueuedText text : abandoned) {
+                text.request.future.completeExceptionally(new CancellationException("caller gone"));
+            }
         }
         return live;
     }

@@ -1,10 +1,7 @@
 package dev.inference.server.model;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonParseException;
 import java.io.IOException;
-import java.io.Reader;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +17,7 @@ public record ClassifierHead(float[][] weights, float[] bias) {
 
     public static final String FILE_NAME = "head.json";
 
-    private static final Gson GSON = new GsonBuilder().create();
+    private static final Gson GSON = new Gson();
 
     public ClassifierHead {
         if (weights == null || bias == null || weights.length == 0 || weights.length != bias.length) {
@@ -68,16 +65,7 @@ public record ClassifierHead(float[][] weights, float[] bias) {
     }
 
     public static ClassifierHead read(Path versionDir) throws IOException {
-        Path file = versionDir.resolve(FILE_NAME);
-        try (Reader reader = Files.newBufferedReader(file)) {
-            ClassifierHead head = GSON.fromJson(reader, ClassifierHead.class);
-            if (head == null) {
-                throw new IOException(file + " is empty");
-            }
-            return head;
-        } catch (JsonParseException | IllegalArgumentException e) {
-            throw new IOException(file + " is invalid: " + e.getMessage(), e);
-        }
+        return JsonFiles.read(versionDir.resolve(FILE_NAME), ClassifierHead.class);
     }
 
     public void write(Path versionDir) throws IOException {

@@ -1,10 +1,6 @@
 package dev.inference.server.model;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonParseException;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -23,8 +19,6 @@ public record ModelVersionConfig(
 
     public static final String FILE_NAME = "config.json";
     public static final String TEXT_CLASSIFICATION = "text-classification";
-
-    private static final Gson GSON = new Gson();
 
     public ModelVersionConfig {
         if (!TEXT_CLASSIFICATION.equals(task)) {
@@ -49,16 +43,7 @@ public record ModelVersionConfig(
 
     /** Reads and validates {@code <versionDir>/config.json}. */
     public static ModelVersionConfig read(Path versionDir) throws IOException {
-        Path file = versionDir.resolve(FILE_NAME);
-        try (Reader reader = Files.newBufferedReader(file)) {
-            ModelVersionConfig config = GSON.fromJson(reader, ModelVersionConfig.class);
-            if (config == null) {
-                throw new IOException(file + " is empty");
-            }
-            return config;
-        } catch (JsonParseException | IllegalArgumentException e) {
-            throw new IOException(file + " is invalid: " + e.getMessage(), e);
-        }
+        return JsonFiles.read(versionDir.resolve(FILE_NAME), ModelVersionConfig.class);
     }
 
     private static String quoted(String value) {

@@ -1,0 +1,109 @@
+package dev.inference.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.api.v1.PredictResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.File;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class GracefulDrainTest {
+
+    @Test
+    void stopFinishesInFlightCallsAndRefusesNewOnes() throws Exception {
+        TestServer server = TestServer.start("--inject-latency-ms", "1000");
+        List<ListenableFuture<PredictResponse>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            inFlight.add(server.futureStub().predict(TestServer.request("1", "Lovely evening " + i)));
+        }
+        Thread.sleep(300);
+
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.server.stop(Duration.ofSeconds(10)));
+        Thread.sleep(100);
+        assertEquals(503, server.management("/healthz").statusCode(), "NOT_SERVING while draining");
+        ManagedChannel fresh = NettyChannelBuilder.forAddress("127.0.0.1", server.server.port()).usePlaintext().build();
+        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                () -> InferenceServiceGrpc.newBlockingStub(fresh).withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .predict(TestServer.request("1", "too late")));
+        assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+
+        for (ListenableFuture<PredictResponse> call : inFlight) {
+            assertEquals(1, call.get(10, TimeUnit.SECONDS).getPredictionsCount());
+        }
+        stopping.get(15, TimeUnit.SECONDS);
+        fresh.shutdownNow();
+        server.channel.shutdownNow();
+    }
+
+    @Test
+    void sigtermDrainsInFlightCallsAndExitsZero() throws Exception {
+        int port = freePort();
+        int managementPort = freePort();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                InferenceServerMain.class.getName(), "--host", "127.0.0.1", "--port", String.valueOf(port),
+                "--management-port", String.valueOf(managementPort), "--inject-latency-ms", "1500",
+                "--model-repository", Path.of("target/model-repository").toAbsolutePath().toString())
+                .redirectErrorStream(true)
+                .redirectOutput(new File("target/sigterm-drain-test.log"))
+                .start();
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        try {
+            awaitHealthy(managementPort);
+            ListenableFuture<PredictResponse> inFlight = InferenceServiceGrpc.newFutureStub(channel)
+                    .withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .predict(TestServer.request("1", "The dessert was heavenly"));
+            Thread.sleep(300);
+
+            process.destroy(); // SIGTERM
+
+            assertEquals("positive", inFlight.get(20, TimeUnit.SECONDS).getPredictions(0).getLabel());
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exited after draining");
+            assertEquals(0, process.exitValue());
+        } finally {
+            channel.shutdownNow();
+            process.destroyForcibly();
+        }
+    }
+
+    private static void awaitHealthy(int managementPort) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest healthz = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/healthz")).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(healthz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (java.io.IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("server did not become healthy within 60 s");
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

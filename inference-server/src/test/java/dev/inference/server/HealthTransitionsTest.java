@@ -1,0 +1,92 @@
+package dev.inference.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class HealthTransitionsTest {
+
+    @Test
+    void notServingWhileModelsLoadThenServingThenNotServingOnShutdown() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        List<ServingStatus> seen = new CopyOnWriteArrayList<>();
+        AtomicBoolean polling = new AtomicBoolean(true);
+        Thread poller = new Thread(() -> {
+            ManagedChannel probe = channelTo(port);
+            while (polling.get()) {
+                try {
+                    ServingStatus status = HealthGrpc.newBlockingStub(probe).withDeadlineAfter(1, TimeUnit.SECONDS)
+                            .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+                    if (seen.isEmpty() || seen.get(seen.size() - 1) != status) {
+                        seen.add(status);
+                    }
+                } catch (StatusRuntimeException notListeningYet) {
+                    // A failed channel waits a second before reconnecting; the whole load is shorter.
+                    probe.shutdownNow();
+                    probe = channelTo(port);
+                }
+            }
+            probe.shutdownNow();
+        });
+        poller.start();
+
+        InferenceServer server = InferenceServer.start(TestServer.config("--port", String.valueOf(port)));
+        Thread.sleep(100);
+        polling.set(false);
+        poller.join();
+        assertEquals(List.of(ServingStatus.NOT_SERVING, ServingStatus.SERVING), seen);
+
+        ManagedChannel channel = channelTo(port);
+        List<ServingStatus> watched = new CopyOnWriteArrayList<>();
+        HealthGrpc.newStub(channel).watch(
+                HealthCheckRequest.newBuilder().setService("inference.v1.InferenceService").build(),
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(HealthCheckResponse response) {
+                        watched.add(response.getStatus());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        waitFor(() -> watched.contains(ServingStatus.SERVING));
+        server.stop(Duration.ofSeconds(5));
+
+        waitFor(() -> watched.contains(ServingStatus.NOT_SERVING));
+        assertEquals(List.of(ServingStatus.SERVING, ServingStatus.NOT_SERVING), watched);
+        channel.shutdownNow();
+    }
+
+    private static ManagedChannel channelTo(int port) {
+        return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "condition not met within 10 s");
+            Thread.sleep(10);
+        }
+    }
+}

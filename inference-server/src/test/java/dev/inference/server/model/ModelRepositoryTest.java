@@ -1,0 +1,60 @@
+package dev.inference.server.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelRepositoryTest {
+
+    @Test
+    void listsVersionsInNumericOrder(@TempDir Path root) throws Exception {
+        for (String version : List.of("10", "2", "1")) {
+            completeVersion(root.resolve("sentiment").resolve(version));
+        }
+        completeVersion(root.resolve("intent").resolve("1"));
+
+        List<String> found = ModelRepository.scan(root).stream()
+                .map(location -> location.model() + "/" + location.version()).toList();
+
+        assertEquals(List.of("intent/1", "sentiment/1", "sentiment/2", "sentiment/10"), found);
+    }
+
+    @Test
+    void versionMissingAFileIsReportedByName(@TempDir Path root) throws Exception {
+        Path version = root.resolve("sentiment").resolve("1");
+        completeVersion(version);
+        Files.delete(version.resolve("head.json"));
+
+        IOException error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
+        assertTrue(error.getMessage().endsWith("has no head.json"), error.getMessage());
+    }
+
+    @Test
+    void emptyOrMissingRepositoryIsAnError(@TempDir Path root) {
+        assertThrows(IOException.class, () -> ModelRepository.scan(root));
+        assertThrows(IOException.class, () -> ModelRepository.scan(root.resolve("absent")));
+    }
+
+    @Test
+    void invalidConfigNamesTheFileAndTheProblem(@TempDir Path root) throws Exception {
+        Files.writeString(root.resolve("config.json"),
+                "{\"task\":\"text-classification\",\"labels\":[\"only\"],\"pooling\":\"mean\",\"maxSequenceLength\":128}");
+
+        IOException error = assertThrows(IOException.class, () -> ModelVersionConfig.read(root));
+        assertTrue(error.getMessage().contains("labels must name at least two classes"), error.getMessage());
+    }
+
+    private static void completeVersion(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String file : List.of("model.onnx", "tokenizer.json", "config.json", "head.json")) {
+            Files.writeString(dir.resolve(file), "{}");
+        }
+    }
+}

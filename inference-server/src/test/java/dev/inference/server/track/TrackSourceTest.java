@@ -1,0 +1,68 @@
+package dev.inference.server.track;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrackSourceTest {
+
+    @Test
+    void readsTheTrackLabelOfTheDownwardApiFormat() {
+        String labels = "app=\"inference-server\"\nrollouts-pod-template-hash=\"6d4f8\"\ntrack=\"canary\"\n";
+
+        assertEquals(Optional.of("canary"), TrackSource.parseLabel(labels, "track"));
+        assertEquals(Optional.empty(), TrackSource.parseLabel(labels, "zone"));
+    }
+
+    @Test
+    void followsTheLabelsFileWhenTheKubeletRewritesIt(@TempDir Path dir) throws Exception {
+        Path labels = dir.resolve("labels");
+        Files.writeString(labels, "track=\"canary\"\n");
+        try (TrackSource track = TrackSource.fromPodLabels(labels, "stable", 20)) {
+            assertEquals("canary", track.current());
+
+            // Promotion relabels the pod; the kubelet swaps the file in place.
+            Path next = dir.resolve("labels.next");
+            Files.writeString(next, "track=\"stable\"\n");
+            Files.move(next, labels, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            awaitTrack(track, "stable");
+
+            Files.delete(labels);
+            Files.writeString(labels, "track=\"canary\"\n");
+            awaitTrack(track, "canary");
+        }
+    }
+
+    @Test
+    void fallsBackWhenTheFileOrLabelIsMissingOrMalformed(@TempDir Path dir) throws Exception {
+        try (TrackSource missing = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", 1000)) {
+            assertEquals("stable", missing.current());
+        }
+        Path labels = dir.resolve("labels");
+        Files.writeString(labels, "track=\"not a label value!\"\n");
+        try (TrackSource malformed = TrackSource.fromPodLabels(labels, "stable", 1000)) {
+            assertEquals("stable", malformed.current());
+        }
+    }
+
+    @Test
+    void fixedTrackMustBeALabelValue() {
+        assertEquals("canary", TrackSource.fixed("canary").current());
+        assertThrows(IllegalArgumentException.class, () -> TrackSource.fixed("canary track"));
+    }
+
+    private static void awaitTrack(TrackSource track, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!track.current().equals(expected) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(expected, track.current());
+    }
+}
