@@ -1,5 +1,6 @@
 package dev.inference.server;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,20 +14,7 @@ public final class InferenceServerMain {
 
     public static void main(String[] args) throws InterruptedException {
         DjlOffline.enforce();
-        ServerConfig config = new ServerConfig();
-        CommandLine commandLine = new CommandLine(config);
-        try {
-            commandLine.parseArgs(args);
-            if (commandLine.isUsageHelpRequested() || commandLine.isVersionHelpRequested()) {
-                commandLine.usage(System.out);
-                return;
-            }
-            config.validate();
-        } catch (CommandLine.ParameterException | IllegalArgumentException e) {
-            System.err.println("inference-server: " + e.getMessage());
-            commandLine.usage(System.err);
-            System.exit(2);
-        }
+        ServerConfig config = parseOrExit(args);
 
         Logger log = LoggerFactory.getLogger(InferenceServerMain.class);
         InferenceServer server;
@@ -50,5 +38,20 @@ public final class InferenceServerMain {
         Signal.handle(new Signal("INT"), signal -> new Thread(drain, "drain").start());
         stopped.await();
         System.exit(0);
+    }
+
+    /** The configuration, or an exit: 0 after printing the usage for --help, 2 for a bad flag. */
+    private static ServerConfig parseOrExit(String[] args) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            new CommandLine(new ServerConfig()).usage(System.out);
+            System.exit(0);
+        }
+        try {
+            return ServerConfig.parse(args);
+        } catch (CommandLine.ParameterException | IllegalArgumentException e) {
+            System.err.println("inference-server: " + e.getMessage() + " (--help lists the flags)");
+            System.exit(2);
+            throw e;
+        }
     }
 }

@@ -95,6 +95,19 @@ public final class ServerConfig {
             description = "FAULT INJECTION: fraction of Predicts failing with INTERNAL [INFERENCE_INJECT_ERROR_RATE].")
     double injectErrorRate;
 
+    /**
+     * Parses command-line flags (environment variables fill in the rest) and validates them.
+     *
+     * @throws picocli.CommandLine.ParameterException for an unknown flag or a malformed value
+     * @throws IllegalArgumentException for a value out of range
+     */
+    public static ServerConfig parse(String... args) {
+        ServerConfig config = new ServerConfig();
+        new picocli.CommandLine(config).parseArgs(args);
+        config.validate();
+        return config;
+    }
+
     /** Checks ranges that picocli's types cannot express. */
     void validate() {
         require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);

@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 
 /**
  * A real inference server on free loopback ports, configured with the same flags as the command
@@ -50,10 +49,7 @@ public final class TestServer implements AutoCloseable {
                 args.addAll(List.of(flag, value));
             }
         });
-        ServerConfig config = new ServerConfig();
-        new CommandLine(config).parseArgs(args.toArray(String[]::new));
-        config.validate();
-        return config;
+        return ServerConfig.parse(args.toArray(String[]::new));
     }
 
     /** One server with default settings, shared by the tests that do not change it; never stopped. */

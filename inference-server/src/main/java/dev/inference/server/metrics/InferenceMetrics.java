@@ -9,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -118,10 +119,6 @@ public final class InferenceMetrics {
     }
 
     private static Duration[] durations(double... seconds) {
-        Duration[] durations = new Duration[seconds.length];
-        for (int i = 0; i < seconds.length; i++) {
-            durations[i] = Duration.ofNanos((long) (seconds[i] * 1e9));
-        }
-        return durations;
+        return Arrays.stream(seconds).mapToObj(value -> Duration.ofNanos((long) (value * 1e9))).toArray(Duration[]::new);
     }
 }

@@ -1,0 +1,105 @@
+package dev.inference.gateway;
+
+import java.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Every setting of the gateway. Each flag may also come from the environment variable named in
+ * its description; a flag on the command line wins.
+ *
+ * <p>Mesh mode ({@code --upstream}) sends everything to one address and lets Istio split traffic;
+ * local mode ({@code --stable} and {@code --canary}) splits by weight itself.
+ */
+@Command(name = "frontend-gateway", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serves the web UI and REST, and forwards to the inference servers.")
+public final class GatewayConfig {
+
+    @Option(names = "--host", defaultValue = "${env:GATEWAY_HOST:-0.0.0.0}",
+            description = "Address to bind [GATEWAY_HOST] (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:GATEWAY_PORT:-8080}",
+            description = "Port for UI, REST, gRPC, metrics; 0 picks a free one [GATEWAY_PORT] (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--upstream", defaultValue = "${env:GATEWAY_UPSTREAM}",
+            description = "Mesh mode: the inference service's host:port [GATEWAY_UPSTREAM].")
+    String upstream;
+
+    @Option(names = "--stable", defaultValue = "${env:GATEWAY_STABLE}",
+            description = "Local mode: host:port of the stable inference server [GATEWAY_STABLE].")
+    String stable;
+
+    @Option(names = "--canary", defaultValue = "${env:GATEWAY_CANARY}",
+            description = "Local mode: host:port of the canary inference server [GATEWAY_CANARY].")
+    String canary;
+
+    @Option(names = "--canary-weight", defaultValue = "${env:GATEWAY_CANARY_WEIGHT:-0}",
+            description = "Local mode: percent of unpinned requests sent to the canary [GATEWAY_CANARY_WEIGHT].")
+    int canaryWeight;
+
+    @Option(names = "--pin-ttl-seconds", defaultValue = "${env:GATEWAY_PIN_TTL_SECONDS:-3600}",
+            description = "Lifetime of the model-track cookie [GATEWAY_PIN_TTL_SECONDS] (default: ${DEFAULT-VALUE}).")
+    long pinTtlSeconds;
+
+    @Option(names = "--default-timeout-ms", defaultValue = "${env:GATEWAY_DEFAULT_TIMEOUT_MS:-10000}",
+            description = "Deadline of calls that bring none (REST without grpc-timeout)"
+                    + " [GATEWAY_DEFAULT_TIMEOUT_MS] (default: ${DEFAULT-VALUE}).")
+    long defaultTimeoutMillis;
+
+    @Option(names = "--deadline-margin-ms", defaultValue = "${env:GATEWAY_DEADLINE_MARGIN_MS:-20}",
+            description = "Subtracted from the remaining deadline before forwarding, for the way back"
+                    + " [GATEWAY_DEADLINE_MARGIN_MS] (default: ${DEFAULT-VALUE}).")
+    long deadlineMarginMillis;
+
+    @Option(names = "--max-request-bytes", defaultValue = "${env:GATEWAY_MAX_REQUEST_BYTES:-1048576}",
+            description = "Largest request body; larger is 413 [GATEWAY_MAX_REQUEST_BYTES] (default: ${DEFAULT-VALUE}).")
+    int maxRequestBytes;
+
+    @Option(names = "--admin-token", defaultValue = "${env:GATEWAY_ADMIN_TOKEN}",
+            description = "Bearer token for /admin; without one, /admin answers loopback clients only"
+                    + " [GATEWAY_ADMIN_TOKEN].")
+    String adminToken;
+
+    /**
+     * Parses command-line flags (environment variables fill in the rest) and validates them.
+     *
+     * @throws picocli.CommandLine.ParameterException for an unknown flag or a malformed value
+     * @throws IllegalArgumentException for a value out of range or a mode mix-up
+     */
+    public static GatewayConfig parse(String... args) {
+        GatewayConfig config = new GatewayConfig();
+        new picocli.CommandLine(config).parseArgs(args);
+        config.validate();
+        return config;
+    }
+
+    void validate() {
+        boolean mesh = upstream != null;
+        boolean local = stable != null || canary != null;
+        require(mesh != local, "give either --upstream (mesh mode) or --stable and --canary (local mode)");
+        require(!local || (stable != null && canary != null), "local mode needs both --stable and --canary");
+        require(canaryWeight >= 0 && canaryWeight <= 100, "--canary-weight must be 0 to 100, was " + canaryWeight);
+        require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);
+        require(pinTtlSeconds > 0, "--pin-ttl-seconds must be positive");
+        require(defaultTimeoutMillis > 0, "--default-timeout-ms must be positive");
+        require(deadlineMarginMillis >= 0, "--deadline-margin-ms must not be negative");
+        require(maxRequestBytes >= 1024, "--max-request-bytes must be at least 1024");
+        require(adminToken == null || adminToken.length() >= 16, "--admin-token must have at least 16 characters");
+    }
+
+    boolean localMode() {
+        return upstream == null;
+    }
+
+    Duration defaultTimeout() {
+        return Duration.ofMillis(defaultTimeoutMillis);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

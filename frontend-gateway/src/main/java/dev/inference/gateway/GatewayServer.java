@@ -1,0 +1,114 @@
+package dev.inference.gateway;
+
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.docs.DocService;
+import com.linecorp.armeria.server.file.FileService;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
+import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.gateway.admin.AdminAccess;
+import dev.inference.gateway.admin.StatusEndpoints;
+import dev.inference.gateway.admin.TrafficAdminService;
+import dev.inference.gateway.errors.GrpcHeadersFilter;
+import dev.inference.gateway.errors.RestErrors;
+import dev.inference.gateway.forwarding.ForwardingInferenceService;
+import dev.inference.gateway.metrics.GatewayMetrics;
+import dev.inference.gateway.routing.TrackRouter;
+import dev.inference.gateway.routing.Upstream;
+import dev.inference.gateway.routing.UpstreamHealth;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway on one port: REST transcoded from the proto's HTTP options, gRPC and gRPC-Web
+ * passthrough, the UI under {@code /ui/}, DocService, metrics, health, and the traffic admin.
+ */
+public final class GatewayServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+    private final Server server;
+    private final UpstreamHealth upstreamHealth;
+    private final HealthStatusManager health;
+
+    private GatewayServer(Server server, UpstreamHealth upstreamHealth, HealthStatusManager health) {
+        this.server = server;
+        this.upstreamHealth = upstreamHealth;
+        this.health = health;
+    }
+
+    public static GatewayServer start(GatewayConfig config) {
+        TrackRouter router;
+        Optional<TrackRouter.Local> local;
+        if (config.localMode()) {
+            TrackRouter.Local split = new TrackRouter.Local(
+                    Upstream.connect(TrackRouter.Local.STABLE, config.stable),
+                    Upstream.connect(TrackRouter.Local.CANARY, config.canary), config.canaryWeight);
+            router = split;
+            local = Optional.of(split);
+        } else {
+            router = TrackRouter.mesh(Upstream.connect(Upstream.MESH, config.upstream));
+            local = Optional.empty();
+        }
+        GatewayMetrics metrics = new GatewayMetrics();
+        local.ifPresent(split -> metrics.registerCanaryWeight(split::canaryWeight));
+        UpstreamHealth upstreamHealth = new UpstreamHealth(router.upstreams());
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+
+        RestErrors restErrors = new RestErrors();
+        GrpcService grpc = GrpcService.builder()
+                .addService(new ForwardingInferenceService(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
+                        Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout()))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .supportedSerializationFormats(GrpcSerializationFormats.values())
+                .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder().errorHandler(restErrors).build())
+                .useClientTimeoutHeader(true)
+                .build();
+
+        Server server = Server.builder()
+                .http(new InetSocketAddress(config.host, config.port))
+                .maxRequestLength(config.maxRequestBytes)
+                .requestTimeout(config.defaultTimeout())
+                .errorHandler(restErrors)
+                .service(grpc, service -> service.decorate(new GrpcHeadersFilter()))
+                .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
+                .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
+                .serviceUnder("/docs/", DocService.builder().build())
+                .service("/metrics", (ctx, req) -> HttpResponse.of(
+                        MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), metrics.scrape()))
+                .service("/internal/health", StatusEndpoints.health(upstreamHealth))
+                .service("/internal/stats", StatusEndpoints.stats(metrics.window(), local))
+                .service("/admin/traffic", new TrafficAdminService(local,
+                        new AdminAccess(Optional.ofNullable(config.adminToken))))
+                .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(10))
+                .build();
+        server.start().join();
+        log.info("gateway on http://{}:{}/ui/ ({} mode{})", config.host, server.activeLocalPort(),
+                local.isPresent() ? "local" : "mesh",
+                local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""));
+        return new GatewayServer(server, upstreamHealth, health);
+    }
+
+    public int port() {
+        return server.activeLocalPort();
+    }
+
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        server.stop().join();
+        upstreamHealth.close();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.inference.gateway.admin;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.server.HttpService;
+import dev.inference.gateway.metrics.TrafficWindow;
+import dev.inference.gateway.routing.TrackRouter;
+import dev.inference.gateway.routing.UpstreamHealth;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code /internal/health} and {@code /internal/stats}: what the probes and the UI read. */
+public final class StatusEndpoints {
+
+    private static final int STEP_SECONDS = 5;
+    private static final int NOW_SECONDS = 10;
+
+    private StatusEndpoints() {}
+
+    /** 200 while at least one upstream is SERVING, else 503; the body lists every upstream. */
+    public static HttpService health(UpstreamHealth health) {
+        return (ctx, req) -> {
+            JsonObject upstreams = new JsonObject();
+            health.statuses().forEach((name, status) -> upstreams.addProperty(name, status.name()));
+            JsonObject body = new JsonObject();
+            body.addProperty("status", health.anyServing() ? "SERVING" : "NOT_SERVING");
+            body.add("upstreams", upstreams);
+            return JsonResponses.of(health.anyServing() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE, body);
+        };
+    }
+
+    /** Requests/s, p95 latency and error rate per track: now (last 10 s) and over the last 5 minutes. */
+    public static HttpService stats(TrafficWindow window, Optional<TrackRouter.Local> local) {
+        return (ctx, req) -> {
+            JsonObject body = new JsonObject();
+            body.addProperty("mode", local.isPresent() ? "local" : "mesh");
+            local.ifPresent(router -> body.addProperty("canaryWeight", router.canaryWeight()));
+            body.addProperty("stepSeconds", STEP_SECONDS);
+            JsonObject tracks = new JsonObject();
+            for (Map.Entry<String, List<TrafficWindow.Point>> entry : window.series(STEP_SECONDS).entrySet()) {
+                JsonObject track = new JsonObject();
+                track.add("now", json(window.summary(entry.getKey(), NOW_SECONDS)));
+                JsonArray series = new JsonArray();
+                entry.getValue().forEach(point -> series.add(json(point)));
+                track.add("series", series);
+                tracks.add(entry.getKey(), track);
+            }
+            body.add("tracks", tracks);
+            return JsonResponses.ok(body);
+        };
+    }
+
+    private static JsonObject json(TrafficWindow.Point point) {
+        JsonObject json = new JsonObject();
+        json.addProperty("t", point.epochSecond());
+        json.addProperty("rps", Math.round(point.requestsPerSecond() * 100) / 100.0);
+        json.addProperty("p95Ms", point.p95Millis());
+        json.addProperty("errorRate", Math.round(point.errorRate() * 10000) / 10000.0);
+        return json;
+    }
+}

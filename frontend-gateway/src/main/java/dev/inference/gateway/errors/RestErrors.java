@@ -1,0 +1,110 @@
+package dev.inference.gateway.errors;
+
+import com.google.gson.JsonObject;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.server.ServerErrorHandler;
+import com.linecorp.armeria.server.ServiceConfig;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import io.grpc.Status;
+
+/**
+ * Every REST error as JSON in the Google API error shape,
+ * {@code {"error":{"code":404,"status":"NOT_FOUND","message":"..."}}}, with the HTTP status that
+ * matches the gRPC code. gRPC clients keep getting plain gRPC statuses.
+ */
+public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHandler {
+
+    /** Transcoded calls that ended with a gRPC status other than OK. */
+    @Override
+    public HttpResponse handle(ServiceRequestContext ctx, Status status, AggregatedHttpResponse response) {
+        String message = status.getDescription() != null ? status.getDescription() : defaultMessage(status.getCode());
+        return json(httpStatus(status.getCode()), status.getCode(), message).toHttpResponse();
+    }
+
+    @Override
+    public HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
+        return null; // Armeria's default handling, which then renders the status below
+    }
+
+    /** Errors Armeria produces itself: unknown route, body too large, timeouts. */
+    @Override
+    public AggregatedHttpResponse renderStatus(ServiceRequestContext ctx, ServiceConfig config, RequestHeaders headers,
+            HttpStatus status, String description, Throwable cause) {
+        if (isGrpc(headers)) {
+            return null;
+        }
+        Status.Code code = grpcCode(status);
+        String message = switch (status.code()) {
+            case 400 -> "the request is malformed: the body must be JSON matching the method's request message";
+            case 404 -> "no route for " + headers.method() + " " + headers.path();
+            case 405 -> headers.method() + " is not allowed on " + headers.path();
+            case 413 -> "the request body is larger than the " + config.maxRequestLength() + "-byte limit";
+            case 503 -> "the service is unavailable; retry later";
+            case 504 -> "the request took longer than its deadline";
+            default -> status.reasonPhrase();
+        };
+        return json(status, code, message);
+    }
+
+    /** An error of the gateway's own endpoints, in the same shape, its code derived from the HTTP status. */
+    public static AggregatedHttpResponse json(HttpStatus status, String message) {
+        return json(status, grpcCode(status), message);
+    }
+
+    public static boolean isGrpc(RequestHeaders headers) {
+        MediaType type = headers.contentType();
+        return type != null && type.subtype().startsWith("grpc");
+    }
+
+    static AggregatedHttpResponse json(HttpStatus status, Status.Code code, String message) {
+        JsonObject error = new JsonObject();
+        error.addProperty("code", status.code());
+        error.addProperty("status", code.name());
+        error.addProperty("message", message);
+        JsonObject body = new JsonObject();
+        body.add("error", error);
+        return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8, body.toString());
+    }
+
+    /** The HTTP status of a gRPC code, as the gRPC-HTTP mapping (and the API contract) has it. */
+    public static HttpStatus httpStatus(Status.Code code) {
+        return switch (code) {
+            case OK -> HttpStatus.OK;
+            case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE -> HttpStatus.BAD_REQUEST;
+            case UNAUTHENTICATED -> HttpStatus.UNAUTHORIZED;
+            case PERMISSION_DENIED -> HttpStatus.FORBIDDEN;
+            case NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case ALREADY_EXISTS, ABORTED -> HttpStatus.CONFLICT;
+            case RESOURCE_EXHAUSTED -> HttpStatus.TOO_MANY_REQUESTS;
+            case CANCELLED -> HttpStatus.valueOf(499);
+            case UNIMPLEMENTED -> HttpStatus.NOT_IMPLEMENTED;
+            case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+            case DEADLINE_EXCEEDED -> HttpStatus.GATEWAY_TIMEOUT;
+            default -> HttpStatus.INTERNAL_SERVER_ERROR;
+        };
+    }
+
+    private static Status.Code grpcCode(HttpStatus status) {
+        return switch (status.code()) {
+            case 400 -> Status.Code.INVALID_ARGUMENT;
+            case 401 -> Status.Code.UNAUTHENTICATED;
+            case 403 -> Status.Code.PERMISSION_DENIED;
+            case 404 -> Status.Code.NOT_FOUND;
+            case 405, 501 -> Status.Code.UNIMPLEMENTED;
+            case 409 -> Status.Code.FAILED_PRECONDITION;
+            case 413, 429 -> Status.Code.RESOURCE_EXHAUSTED;
+            case 503 -> Status.Code.UNAVAILABLE;
+            case 504 -> Status.Code.DEADLINE_EXCEEDED;
+            default -> Status.Code.INTERNAL;
+        };
+    }
+
+    private static String defaultMessage(Status.Code code) {
+        return code == Status.Code.INVALID_ARGUMENT ? "the request is malformed" : code.name().toLowerCase().replace('_', ' ');
+    }
+}

@@ -1,0 +1,190 @@
+package dev.inference.gateway.forwarding;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.logging.RequestLogProperty;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
+import dev.inference.gateway.metrics.GatewayMetrics;
+import dev.inference.gateway.routing.TrackPin;
+import dev.inference.gateway.routing.TrackRouter;
+import dev.inference.gateway.routing.Upstream;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * One call on its way through the gateway: propagates the remaining deadline, cancellation,
+ * {@code x-request-id}, {@code traceparent} and the pin; fails a pinned call over to an unpinned
+ * route once when its track is UNAVAILABLE; pins the user to the track that answered.
+ */
+final class ForwardedCall<R> {
+
+    static final String REQUEST_ID = "x-request-id";
+    private static final Metadata.Key<String> REQUEST_ID_KEY = ascii(REQUEST_ID);
+    private static final Metadata.Key<String> TRACK_KEY = ascii(TrackPin.HEADER);
+    private static final Metadata.Key<String> VERSION_KEY = ascii(TrackPin.VERSION_HEADER);
+    private static final String[] TRACE_HEADERS = {"traceparent", "tracestate"};
+
+    private final ServiceRequestContext ctx;
+    private final RequestHeaders headers;
+    private final String method;
+    private final StreamObserver<R> observer;
+    private final Function<InferenceServiceFutureStub, ListenableFuture<R>> call;
+    private final TrackRouter router;
+    private final GatewayMetrics metrics;
+    private final Duration pinTtl;
+    private final Duration deadlineMargin;
+    private final Duration defaultTimeout;
+    private final TrackPin pin;
+    private final String requestId;
+    private final long startNanos = System.nanoTime();
+    /** The upstream call under way, so that a client's cancellation reaches it, failover or not. */
+    private final AtomicReference<ListenableFuture<R>> current = new AtomicReference<>();
+
+    ForwardedCall(ServiceRequestContext ctx, String method, StreamObserver<R> observer,
+            Function<InferenceServiceFutureStub, ListenableFuture<R>> call, TrackRouter router,
+            GatewayMetrics metrics, Duration pinTtl, Duration deadlineMargin, Duration defaultTimeout) {
+        this.ctx = ctx;
+        this.headers = ctx.request().headers();
+        this.method = method;
+        this.observer = observer;
+        this.call = call;
+        this.router = router;
+        this.metrics = metrics;
+        this.pinTtl = pinTtl;
+        this.deadlineMargin = deadlineMargin;
+        this.defaultTimeout = defaultTimeout;
+        this.pin = TrackPin.of(headers);
+        String given = headers.get(REQUEST_ID);
+        this.requestId = given != null && !given.isBlank() && given.length() <= 128 ? given : UUID.randomUUID().toString();
+        ctx.mutateAdditionalResponseHeaders(response -> response.set(REQUEST_ID, requestId));
+        ((ServerCallStreamObserver<R>) observer).setOnCancelHandler(() -> {
+            ListenableFuture<R> upstream = current.get();
+            if (upstream != null) {
+                upstream.cancel(true);
+            }
+        });
+    }
+
+    void start() {
+        attempt(router.route(pin.track()), true);
+    }
+
+    private void attempt(TrackRouter.Route route, boolean mayFailOver) {
+        long remainingMillis = remainingMillis() - deadlineMargin.toMillis();
+        if (remainingMillis <= 0) {
+            finish(route.upstream().name(), null, Status.DEADLINE_EXCEEDED.withDescription(
+                    "the deadline passed before the call could be forwarded"));
+            return;
+        }
+        Metadata outgoing = new Metadata();
+        outgoing.put(REQUEST_ID_KEY, requestId);
+        for (String name : TRACE_HEADERS) {
+            String value = headers.get(name);
+            if (value != null) {
+                outgoing.put(ascii(name), value);
+            }
+        }
+        route.pinHeader().ifPresent(track -> outgoing.put(TRACK_KEY, track));
+        AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
+        AtomicReference<Metadata> trailers = new AtomicReference<>();
+        InferenceServiceFutureStub stub = route.upstream().inference()
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing),
+                        MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers))
+                .withDeadlineAfter(remainingMillis, TimeUnit.MILLISECONDS);
+
+        ListenableFuture<R> future = call.apply(stub);
+        current.set(future);
+        Futures.addCallback(future, new FutureCallback<>() {
+            @Override
+            public void onSuccess(R response) {
+                String track = headerOf(TRACK_KEY, responseHeaders, trailers).orElse(route.upstream().name());
+                finish(track, headerOf(VERSION_KEY, responseHeaders, trailers).orElse(null), Status.OK);
+                observer.onNext(response);
+                observer.onCompleted();
+            }
+
+            @Override
+            public void onFailure(Throwable error) {
+                Status status = Status.fromThrowable(error);
+                if (status.getCode() == Status.Code.UNAVAILABLE && route.pinHeader().isPresent() && mayFailOver) {
+                    attempt(router.route(Optional.empty()), false);
+                    return;
+                }
+                String track = headerOf(TRACK_KEY, responseHeaders, trailers).orElse(route.upstream().name());
+                finish(track, headerOf(VERSION_KEY, responseHeaders, trailers).orElse(null),
+                        publicStatus(status, route.upstream()));
+            }
+        }, ctx.eventLoop());
+    }
+
+    /** Records the call, tells the client which track and version served it, and pins the user. */
+    private void finish(String track, String version, Status status) {
+        metrics.record(track, method, status.getCode(), System.nanoTime() - startNanos);
+        boolean known = !track.equals(Upstream.MESH);
+        ctx.mutateAdditionalResponseHeaders(response -> {
+            if (known) {
+                response.set(TrackPin.HEADER, track);
+            }
+            if (version != null) {
+                response.set(TrackPin.VERSION_HEADER, version);
+            }
+            if (known && status.isOk() && !pin.fromHeader() && !TrackPin.cookieMatches(headers, track)) {
+                response.add("set-cookie", TrackPin.setCookie(track, pinTtl.toSeconds()));
+            }
+        });
+        if (!status.isOk()) {
+            observer.onError(status.asRuntimeException());
+        }
+    }
+
+    /** What is left of the caller's deadline; a call without one gets the default timeout. */
+    private long remainingMillis() {
+        long timeout = ctx.requestTimeoutMillis() > 0 ? ctx.requestTimeoutMillis() : defaultTimeout.toMillis();
+        long startedNanos = ctx.log().ensureAvailable(RequestLogProperty.REQUEST_START_TIME).requestStartTimeNanos();
+        return timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    }
+
+    /**
+     * A status the inference server sent passes through as it is; one the client library made up
+     * (connection refused, timeout) would name addresses and exceptions, so it gets a plain message.
+     */
+    private static Status publicStatus(Status status, Upstream upstream) {
+        if (status.getCause() == null) {
+            return status;
+        }
+        return switch (status.getCode()) {
+            case UNAVAILABLE -> Status.UNAVAILABLE.withDescription(
+                    "the inference service (" + upstream.name() + ") is unavailable; retry later");
+            case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED.withDescription(
+                    "the deadline passed before the inference service answered");
+            case CANCELLED -> Status.CANCELLED.withDescription("the call was cancelled");
+            default -> Status.INTERNAL.withDescription("the gateway could not complete the call");
+        };
+    }
+
+    private static Optional<String> headerOf(
+            Metadata.Key<String> key, AtomicReference<Metadata> headers, AtomicReference<Metadata> trailers) {
+        for (AtomicReference<Metadata> metadata : java.util.List.of(headers, trailers)) {
+            if (metadata.get() != null && metadata.get().get(key) != null) {
+                return Optional.of(metadata.get().get(key));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Metadata.Key<String> ascii(String name) {
+        return Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.inference.gateway.metrics;
+
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/**
+ * The gateway's metrics, per track, as histograms (not summaries), so that the traffic split and
+ * each track's latency and errors can be compared in Prometheus; plus the live window for the UI.
+ */
+public final class GatewayMetrics {
+
+    /** Codes that mean the platform failed, as opposed to a caller's mistake. */
+    public static final Set<Status.Code> SERVER_FAULTS = EnumSet.of(Status.Code.UNKNOWN, Status.Code.DEADLINE_EXCEEDED,
+            Status.Code.RESOURCE_EXHAUSTED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
+            Status.Code.DATA_LOSS);
+
+    private static final Duration[] BUCKETS = durations(0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25,
+            0.3, 0.35, 0.4, 0.5, 0.6, 0.75, 1, 1.5, 2, 3, 5, 10);
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final TrafficWindow window = new TrafficWindow(300, System::currentTimeMillis);
+
+    public GatewayMetrics() {
+        JvmMetrics.builder().register(registry.getPrometheusRegistry());
+    }
+
+    public void record(String track, String method, Status.Code code, long nanos) {
+        Counter.builder("gateway.requests")
+                .description("Calls forwarded to the inference service, by track, method and gRPC status code")
+                .tags("track", track, "method", method, "grpc_code", code.name())
+                .register(registry)
+                .increment();
+        Timer.builder("gateway.request.duration")
+                .description("Duration of forwarded calls, from arrival at the gateway to the answer")
+                .tags("track", track, "method", method)
+                .serviceLevelObjectives(BUCKETS)
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+        if (method.equals("Predict")) {
+            window.record(track, nanos, SERVER_FAULTS.contains(code));
+        }
+    }
+
+    public void registerCanaryWeight(IntSupplier weight) {
+        Gauge.builder("gateway.canary.weight", weight::getAsInt)
+                .description("Percent of unpinned requests sent to the canary (local mode)")
+                .register(registry);
+    }
+
+    public TrafficWindow window() {
+        return window;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    private static Duration[] durations(double... seconds) {
+        return Arrays.stream(seconds).mapToObj(value -> Duration.ofNanos((long) (value * 1e9))).toArray(Duration[]::new);
+    }
+}

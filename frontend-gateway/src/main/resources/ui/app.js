@@ -1,0 +1,241 @@
+// The gateway's UI: calls the REST API it serves, polls /internal/stats for the live panel and,
+// in local mode, moves the canary weight through /admin/traffic. No framework, no network but
+// the gateway itself.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const STATS_EVERY_MS = 2000;
+const TRACK_ORDER = ["stable", "canary"];
+const HEALTH_EVERY_MS = 5000;
+
+function pinHeader() {
+  const chosen = document.querySelector("input[name=pin]:checked").value;
+  return chosen ? { "x-model-track": chosen } : {};
+}
+
+async function callJson(method, path, body, extraHeaders = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: { "content-type": "application/json", ...extraHeaders },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
+  if (!response.ok) {
+    const message = json && json.error ? `${json.error.status}: ${json.error.message}` : `HTTP ${response.status}`;
+    throw new Error(message);
+  }
+  return { json, headers: response.headers };
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+// ---- models --------------------------------------------------------------------------------
+
+async function loadModels() {
+  try {
+    const { json } = await callJson("GET", "/v1/models");
+    const models = json.models || [];
+    $("model").replaceChildren(...models.map((model) => new Option(model.name, model.name)));
+    $("model").onchange = () => fillVersions(models);
+    fillVersions(models);
+  } catch (error) {
+    showError(`Could not list the models: ${error.message}`);
+  }
+}
+
+function fillVersions(models) {
+  const model = models.find((m) => m.name === $("model").value);
+  const options = [new Option(`default (${model ? model.defaultVersion : "?"})`, "")];
+  (model ? model.versions : []).forEach((v) => options.push(new Option(v.version, v.version)));
+  $("version").replaceChildren(...options);
+}
+
+// ---- predict -------------------------------------------------------------------------------
+
+async function predict(event) {
+  event.preventDefault();
+  const instances = $("texts").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  if (instances.length === 0) {
+    showError("Type at least one review.");
+    return;
+  }
+  const model = $("model").value || "sentiment";
+  const button = $("predict");
+  button.disabled = true;
+  showError("");
+  const started = performance.now();
+  try {
+    const { json, headers } = await callJson("POST", `/v1/models/${encodeURIComponent(model)}:predict`,
+      { instances, version: $("version").value }, pinHeader());
+    renderPredictions(instances, json, headers, performance.now() - started);
+  } catch (error) {
+    $("predictions").replaceChildren();
+    $("served").hidden = true;
+    showError(`Prediction failed: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function renderPredictions(instances, response, headers, latencyMs) {
+  $("served-version").textContent = response.modelVersion;
+  $("served-track").textContent = headers.get("x-model-track") || "unknown";
+  $("served-latency").textContent = latencyMs.toFixed(0);
+  $("served").hidden = false;
+  const items = response.predictions.map((prediction, i) => {
+    const item = document.createElement("li");
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = instances[i];
+    const label = document.createElement("span");
+    label.className = `label ${prediction.label}`;
+    label.textContent = prediction.label;
+    const bar = document.createElement("span");
+    bar.className = "scorebar";
+    const fill = document.createElement("span");
+    fill.style.width = `${(prediction.score * 100).toFixed(1)}%`;
+    bar.append(fill);
+    const value = document.createElement("span");
+    value.className = "scorevalue";
+    value.textContent = prediction.score.toFixed(3);
+    const score = document.createElement("div");
+    score.className = "score";
+    score.append(label, bar, value);
+    item.append(text, score);
+    return item;
+  });
+  $("predictions").replaceChildren(...items);
+}
+
+// ---- live traffic --------------------------------------------------------------------------
+
+function orderedTracks(tracks) {
+  const rank = (name) => (TRACK_ORDER.includes(name) ? TRACK_ORDER.indexOf(name) : TRACK_ORDER.length);
+  return Object.entries(tracks).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+async function refreshStats() {
+  try {
+    const { json } = await callJson("GET", "/internal/stats");
+    const tracks = orderedTracks(json.tracks);
+    renderSummary(tracks);
+    drawChart($("rps-chart"), tracks, (p) => p.rps);
+    drawChart($("p95-chart"), tracks, (p) => p.p95Ms);
+    if (json.mode === "local") {
+      $("local-controls").hidden = false;
+      const slider = $("canary-weight");
+      if (document.activeElement !== slider) {
+        slider.value = json.canaryWeight;
+        $("canary-weight-value").textContent = `${json.canaryWeight}%`;
+      }
+    }
+  } catch (error) {
+    // The panel keeps its last picture; the health dots say when the gateway is gone.
+  }
+}
+
+function renderSummary(tracks) {
+  const cards = tracks.map(([name, track]) => {
+    const card = document.createElement("div");
+    card.className = `track ${name}`;
+    card.innerHTML = `<h4></h4><dl><dt>req/s</dt><dd></dd><dt>p95</dt><dd></dd><dt>errors</dt><dd></dd></dl>`;
+    card.querySelector("h4").textContent = name;
+    const values = card.querySelectorAll("dd");
+    values[0].textContent = track.now.rps.toFixed(1);
+    values[1].textContent = `${track.now.p95Ms} ms`;
+    values[2].textContent = `${(track.now.errorRate * 100).toFixed(1)}%`;
+    return card;
+  });
+  $("track-summary").replaceChildren(...cards);
+}
+
+function drawChart(svg, tracks, valueOf) {
+  const width = 600, height = 140, left = 34, bottom = 14, top = 8;
+  const series = tracks;
+  const max = Math.max(1, ...series.flatMap(([, t]) => t.series.map(valueOf)));
+  const ns = "http://www.w3.org/2000/svg";
+  const children = [];
+  for (const fraction of [0, 0.5, 1]) {
+    const y = top + (height - top - bottom) * (1 - fraction);
+    const line = document.createElementNS(ns, "line");
+    Object.entries({ x1: left, x2: width, y1: y, y2: y, class: "grid-line" }).forEach(([k, v]) => line.setAttribute(k, v));
+    const label = document.createElementNS(ns, "text");
+    Object.entries({ x: 2, y: y + 3, class: "axis" }).forEach(([k, v]) => label.setAttribute(k, v));
+    label.textContent = formatAxis(max * fraction);
+    children.push(line, label);
+  }
+  for (const [name, track] of series) {
+    const points = track.series;
+    const step = (width - left) / Math.max(1, points.length - 1);
+    const polyline = document.createElementNS(ns, "polyline");
+    polyline.setAttribute("class", ["stable", "canary"].includes(name) ? name : "other");
+    polyline.setAttribute("points", points.map((p, i) =>
+      `${(left + i * step).toFixed(1)},${(top + (height - top - bottom) * (1 - valueOf(p) / max)).toFixed(1)}`).join(" "));
+    const title = document.createElementNS(ns, "title");
+    title.textContent = name;
+    polyline.append(title);
+    children.push(polyline);
+  }
+  svg.replaceChildren(...children);
+}
+
+function formatAxis(value) {
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+async function refreshHealth() {
+  try {
+    const response = await fetch("/internal/health");
+    const json = await response.json();
+    const dots = Object.entries(json.upstreams).map(([name, status]) => {
+      const dot = document.createElement("span");
+      dot.className = `dot${status === "SERVING" ? " up" : ""}`;
+      dot.textContent = `${name}: ${status.toLowerCase().replace("_", " ")}`;
+      return dot;
+    });
+    $("upstreams").replaceChildren(...dots);
+  } catch (error) {
+    const dot = document.createElement("span");
+    dot.className = "dot";
+    dot.textContent = "gateway unreachable";
+    $("upstreams").replaceChildren(dot);
+  }
+}
+
+// ---- canary weight -------------------------------------------------------------------------
+
+async function setCanaryWeight() {
+  const weight = Number($("canary-weight").value);
+  $("canary-weight-value").textContent = `${weight}%`;
+  try {
+    await callJson("POST", "/admin/traffic", { canaryWeight: weight });
+    showError("");
+  } catch (error) {
+    showError(`Could not change the canary weight: ${error.message}`);
+  }
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+$("predict-form").addEventListener("submit", predict);
+$("texts").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    $("predict-form").requestSubmit();
+  }
+});
+$("canary-weight").addEventListener("input", () => {
+  $("canary-weight-value").textContent = `${$("canary-weight").value}%`;
+});
+$("canary-weight").addEventListener("change", setCanaryWeight);
+
+loadModels();
+refreshStats();
+refreshHealth();
+setInterval(refreshStats, STATS_EVERY_MS);
+setInterval(refreshHealth, HEALTH_EVERY_MS);
