@@ -10,8 +10,7 @@ public final class GatewayMain {
 
     public static void main(String[] args) {
         GatewayConfig config = parseOrExit(args);
-        GatewayServer server = GatewayServer.start(config);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "gateway-shutdown"));
+        GatewayServer.start(config).closeOnJvmShutdown();
     }
 
     /** The configuration, or an exit: 0 after printing the usage for --help, 2 for a bad flag. */

@@ -13,6 +13,7 @@ import dev.inference.gateway.admin.AdminAccess;
 import dev.inference.gateway.admin.StatusEndpoints;
 import dev.inference.gateway.admin.TrafficAdminService;
 import dev.inference.gateway.errors.GrpcHeadersFilter;
+import dev.inference.gateway.errors.JsonByDefault;
 import dev.inference.gateway.errors.RestErrors;
 import dev.inference.gateway.forwarding.ForwardingInferenceService;
 import dev.inference.gateway.metrics.GatewayMetrics;
@@ -82,7 +83,7 @@ public final class GatewayServer implements AutoCloseable {
                 .maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
-                .service(grpc, service -> service.decorate(new GrpcHeadersFilter()))
+                .service(grpc, service -> service.decorate(new GrpcHeadersFilter()).decorate(new JsonByDefault()))
                 .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
@@ -103,6 +104,17 @@ public final class GatewayServer implements AutoCloseable {
 
     public int port() {
         return server.activeLocalPort();
+    }
+
+    /**
+     * Stops gracefully when the JVM is asked to exit (SIGTERM, Ctrl-C). Armeria orders this with
+     * its own event loops; a plain shutdown hook calling {@link #close()} can wait forever on them.
+     */
+    public void closeOnJvmShutdown() {
+        server.closeOnJvmShutdown(() -> {
+            health.enterTerminalState();
+            upstreamHealth.close();
+        });
     }
 
     @Override

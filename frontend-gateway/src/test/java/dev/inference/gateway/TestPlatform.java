@@ -38,8 +38,8 @@ public final class TestPlatform implements AutoCloseable {
         InferenceServer stable = inferenceServer("--default-version", "sentiment=1", "--track", "stable");
         InferenceServer canary = inferenceServer("--default-version", "sentiment=2", "--track", "canary");
         List<String> flags = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stable.port(),
-                "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "10"));
-        flags.addAll(Arrays.asList(gatewayFlags));
+                "--canary", "127.0.0.1:" + canary.port()));
+        flags.addAll(withDefaults(gatewayFlags, "--canary-weight", "10"));
         return new TestPlatform(stable, canary, gateway(flags.toArray(String[]::new)));
     }
 
@@ -60,11 +60,21 @@ public final class TestPlatform implements AutoCloseable {
     }
 
     public static GatewayServer gateway(String... flags) {
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0"));
-        args.addAll(Arrays.asList(flags));
+        List<String> args = withDefaults(flags, "--host", "127.0.0.1", "--port", "0");
         GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(args.toArray(String[]::new)));
         awaitUpstreamHealth(gateway);
         return gateway;
+    }
+
+    /** The flags plus each default flag-value pair whose flag they do not give. */
+    private static List<String> withDefaults(String[] flags, String... defaults) {
+        List<String> args = new ArrayList<>(Arrays.asList(flags));
+        for (int i = 0; i < defaults.length; i += 2) {
+            if (!args.contains(defaults[i])) {
+                args.addAll(List.of(defaults[i], defaults[i + 1]));
+            }
+        }
+        return args;
     }
 
     public String url(String path) {
@@ -81,7 +91,13 @@ public final class TestPlatform implements AutoCloseable {
 
     public HttpResponse<String> post(String path, String json, String... headers)
             throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(URI.create(url(path)))
+        return post(gateway, path, json, headers);
+    }
+
+    /** POSTs JSON to any gateway, for tests that run their own. */
+    public HttpResponse<String> post(GatewayServer target, String path, String json, String... headers)
+            throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(url(target, path)))
                 .POST(HttpRequest.BodyPublishers.ofString(json))
                 .header("content-type", "application/json"), headers);
     }

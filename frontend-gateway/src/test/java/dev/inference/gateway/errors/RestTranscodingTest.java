@@ -63,6 +63,21 @@ class RestTranscodingTest {
     }
 
     @Test
+    void bodyWithoutAJsonContentTypeIsReadAsJsonLikeCurlSendsIt() throws Exception {
+        for (String type : new String[] {"application/x-www-form-urlencoded", null}) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(platform.url("/v1/models/sentiment:predict")))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"Great food\"]}"));
+            if (type != null) {
+                request.header("content-type", type);
+            }
+            HttpResponse<String> response = platform.send(request);
+
+            assertEquals(200, response.statusCode(), type + ": " + response.body());
+            assertTrue(response.body().contains("\"label\":\"positive\""), response.body());
+        }
+    }
+
+    @Test
     void getModelAndListModelsAreTranscoded() throws Exception {
         HttpResponse<String> model = platform.get("/v1/models/sentiment", "x-model-track", "canary");
         assertEquals(200, model.statusCode());
@@ -101,10 +116,7 @@ class RestTranscodingTest {
         InferenceServer tiny = TestPlatform.inferenceServer("--queue-capacity", "2");
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + tiny.port());
         try {
-            HttpResponse<String> response = platform.send(HttpRequest.newBuilder(
-                    URI.create(TestPlatform.url(gateway, "/v1/models/sentiment:predict")))
-                    .header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"a\",\"b\",\"c\"]}")));
+            HttpResponse<String> response = platform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\",\"b\",\"c\"]}");
 
             assertError(response, 429, "RESOURCE_EXHAUSTED", "retry with backoff");
         } finally {
@@ -121,10 +133,7 @@ class RestTranscodingTest {
         }
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + deadPort);
         try {
-            HttpResponse<String> response = platform.send(HttpRequest.newBuilder(
-                    URI.create(TestPlatform.url(gateway, "/v1/models/sentiment:predict")))
-                    .header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"a\"]}")));
+            HttpResponse<String> response = platform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}");
 
             assertError(response, 503, "UNAVAILABLE", "the inference service (mesh) is unavailable");
             assertFalse(response.body().contains(String.valueOf(deadPort)), "no address leaks: " + response.body());
@@ -140,11 +149,7 @@ class RestTranscodingTest {
         InferenceServer slow = TestPlatform.inferenceServer("--inject-latency-ms", "1500");
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + slow.port());
         try {
-            HttpResponse<String> response = platform.send(HttpRequest.newBuilder(
-                    URI.create(TestPlatform.url(gateway, "/v1/models/sentiment:predict")))
-                    .header("content-type", "application/json")
-                    .header("grpc-timeout", "300m")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"a\"]}")));
+            HttpResponse<String> response = platform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}", "grpc-timeout", "300m");
 
             assertEquals(504, response.statusCode(), response.body());
             assertTrue(response.body().contains("\"status\":\"DEADLINE_EXCEEDED\""), response.body());

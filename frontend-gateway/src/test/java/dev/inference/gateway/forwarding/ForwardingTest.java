@@ -14,8 +14,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -64,10 +62,7 @@ class ForwardingTest {
             GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port(),
                     "--default-timeout-ms", "4000");
             try {
-                HttpResponse<String> response = TestPlatform.shared().send(HttpRequest.newBuilder(
-                        URI.create(TestPlatform.url(gateway, "/v1/models/sentiment:predict")))
-                        .header("content-type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[\"Lovely\"]}")));
+                HttpResponse<String> response = TestPlatform.shared().post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"Lovely\"]}");
 
                 assertEquals(200, response.statusCode(), response.body());
                 String echoed = response.headers().firstValue("x-request-id").orElseThrow();

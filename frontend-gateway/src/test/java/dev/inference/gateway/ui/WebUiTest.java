@@ -1,0 +1,122 @@
+package dev.inference.gateway.ui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.inference.gateway.TestPlatform;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/** The web UI in a real headless Chromium against the real gateway and inference servers. */
+class WebUiTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    private static TestPlatform platform;
+    private static ChromeDriver browser;
+    private static WebDriverWait wait;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "Debian's chromium and chromium-driver are not installed (.ci/run installs them)");
+        platform = TestPlatform.start("--canary-weight", "10");
+        ChromeOptions options = new ChromeOptions()
+                .setBinary(CHROMIUM.toFile())
+                // Chromium's background services would try to reach the internet; this machine has none.
+                .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        "--disable-dev-shm-usage", "--window-size=1300,900");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void reviewIsClassifiedSliderMovesTheSplitAndFailuresAreExplained() throws Exception {
+        browser.get(platform.url("/"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
+
+        WebElement texts = browser.findElement(By.id("texts"));
+        texts.sendKeys("The dessert was heavenly and the staff were lovely.");
+        texts.sendKeys(Keys.SHIFT, Keys.ENTER);
+        texts.sendKeys("Cold soup, a rude waiter and a dirty table.");
+        browser.findElement(By.id("predict")).click();
+
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#predictions li"), 2));
+        List<String> labels = browser.findElements(By.cssSelector("#predictions .label")).stream()
+                .map(WebElement::getText).toList();
+        assertEquals(List.of("positive", "negative"), labels);
+        String track = browser.findElement(By.id("served-track")).getText();
+        assertTrue(List.of("stable", "canary").contains(track), track);
+        assertEquals(track.equals("canary") ? "2" : "1", browser.findElement(By.id("served-version")).getText());
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#rps-chart polyline")));
+
+        WebElement slider = browser.findElement(By.id("canary-weight"));
+        wait.until(ExpectedConditions.visibilityOf(slider));
+        slider.click();
+        slider.sendKeys(Keys.HOME);
+        for (int i = 0; i < 25; i++) {
+            slider.sendKeys(Keys.ARROW_RIGHT);
+        }
+        waitForWeight(25);
+        assertEquals("25%", browser.findElement(By.id("canary-weight-value")).getText());
+
+        browser.findElement(By.cssSelector("input[name=pin][value=canary]")).click();
+        browser.findElement(By.id("predict")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("served-track"), "canary"));
+        saveScreenshot();
+
+        platform.stable.stop(Duration.ofSeconds(1));
+        platform.canary.stop(Duration.ofSeconds(1));
+        browser.findElement(By.id("predict")).click();
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+        assertTrue(error.getText().startsWith("Prediction failed: UNAVAILABLE"), error.getText());
+    }
+
+    private static void waitForWeight(int expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        String body = "";
+        while (System.nanoTime() < deadline) {
+            body = platform.get("/admin/traffic").body();
+            if (body.equals("{\"canaryWeight\":" + expected + "}")) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("canary weight did not become " + expected + ": " + body);
+    }
+
+    private static void saveScreenshot() throws Exception {
+        Path screenshot = browser.getScreenshotAs(OutputType.FILE).toPath();
+        Files.copy(screenshot, Path.of("target/ui-screenshot.png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+}
