@@ -29,6 +29,7 @@ public final class InferenceMetrics {
     static final String MODEL_DURATION = "inference.model.duration";
     static final String BATCH_SIZE = "inference.batch.size";
     static final String QUEUE_DEPTH = "inference.queue.depth";
+    static final String QUEUE_CAPACITY = "inference.queue.capacity";
     static final String PREDICTIONS = "inference.predictions";
     static final String DROPPED_TEXTS = "inference.dropped.texts";
     static final String MODEL_READY = "inference.model.ready";
@@ -78,10 +79,17 @@ public final class InferenceMetrics {
                 predictions, dropped);
     }
 
-    /** Texts waiting in the queues of all versions of a model. */
-    public void registerQueueDepth(String model, IntSupplier depth) {
+    /**
+     * Texts waiting in the queues of all versions of a model, and how many may wait before
+     * requests are refused; saturation alerts divide the two.
+     */
+    public void registerQueue(String model, IntSupplier depth, int capacity) {
         Gauge.builder(QUEUE_DEPTH, depth::getAsInt)
                 .description("Texts waiting for a worker")
+                .tag("model", model)
+                .register(registry);
+        Gauge.builder(QUEUE_CAPACITY, () -> capacity)
+                .description("Texts that may wait before requests are refused with RESOURCE_EXHAUSTED")
                 .tag("model", model)
                 .register(registry);
     }

@@ -59,8 +59,8 @@ public final class ModelLoader {
             for (ModelRegistry.ServedModel model : registry.models()) {
                 List<DynamicBatcher> batchers =
                         model.versions().values().stream().map(ServedVersion::batcher).toList();
-                metrics.registerQueueDepth(model.name(),
-                        () -> batchers.stream().mapToInt(DynamicBatcher::queueDepth).sum());
+                metrics.registerQueue(model.name(), () -> batchers.stream().mapToInt(DynamicBatcher::queueDepth).sum(),
+                        batchers.size() * batching.queueCapacity());
                 log.info("model {}: versions {}, default {}", model.name(), model.versions().keySet(),
                         model.defaultVersion());
             }

@@ -47,9 +47,11 @@ class MetricsContractTest {
     }
 
     @Test
-    void queueDepthIsAGaugePerModel() {
+    void queueDepthAndCapacityAreGaugesPerModel() {
         assertType("inference_queue_depth", "gauge");
         assertSample("inference_queue_depth", "model=\"sentiment\"");
+        assertType("inference_queue_capacity", "gauge");
+        assertTrue(scrape.contains("inference_queue_capacity{model=\"sentiment\"} 2048.0"), "two versions of 1024");
     }
 
     @Test
