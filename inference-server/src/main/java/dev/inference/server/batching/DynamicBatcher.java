@@ -5,11 +5,10 @@ import dev.inference.server.model.TextClassifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,10 +35,13 @@ public final class DynamicBatcher implements AutoCloseable {
     private final TextClassifier classifier;
     private final BatchingSettings settings;
     private final BatchObserver observer;
-    private final BlockingQueue<QueuedText> queue = new LinkedBlockingQueue<>();
+    /**
+     * Whole requests, not single texts, so that a free worker takes a request entire: two workers
+     * racing for the texts of one request would split it into two batches for nothing.
+     */
+    private final LinkedBlockingDeque<Chunk> queue = new LinkedBlockingDeque<>();
+    private final AtomicInteger queuedTexts = new AtomicInteger();
     private final Semaphore capacity;
-    /** Makes a request's texts appear in the queue together, so a worker never takes half a request. */
-    private final Object enqueueLock = new Object();
     private final List<Thread> workers = new ArrayList<>();
     private final CountDownLatch warmedUp;
     private volatile boolean closed;
@@ -75,18 +77,14 @@ public final class DynamicBatcher implements AutoCloseable {
                     + " is full (" + settings.queueCapacity() + " texts waiting); retry with backoff");
         }
         PendingRequest request = new PendingRequest(texts.size(), callerGone);
-        long now = System.nanoTime();
-        synchronized (enqueueLock) {
-            for (int i = 0; i < texts.size(); i++) {
-                queue.add(new QueuedText(request, i, texts.get(i), now));
-            }
-        }
+        queuedTexts.addAndGet(texts.size());
+        queue.add(new Chunk(request, 0, List.copyOf(texts), System.nanoTime()));
         return request.future;
     }
 
     /** Texts waiting for a worker. */
     public int queueDepth() {
-        return queue.size();
+        return queuedTexts.get();
     }
 
     public BatchingSettings settings() {
@@ -103,9 +101,10 @@ public final class DynamicBatcher implements AutoCloseable {
             warmUp(worker);
             List<QueuedText> batch = new ArrayList<>(settings.maxBatchSize());
             while (true) {
-                batch.add(queue.take());
-                fill(batch);
-                capacity.release(batch.size());
+                Chunk first = queue.takeFirst();
+                long oldestNanos = first.enqueuedNanos;
+                take(first, batch);
+                fill(batch, oldestNanos);
                 run(worker, withoutAbandoned(batch));
                 batch.clear();
             }
@@ -128,28 +127,34 @@ public final class DynamicBatcher implements AutoCloseable {
         }
     }
 
-    /** Adds queued texts up to the batch size, waiting at most the queue delay since the first. */
-    private void fill(List<QueuedText> batch) throws InterruptedException {
-        drainQueued(batch);
-        long deadline = batch.get(0).enqueuedNanos + settings.maxQueueDelay().toNanos();
+    /** Adds queued requests up to the batch size, waiting at most the queue delay since the oldest. */
+    private void fill(List<QueuedText> batch, long oldestNanos) throws InterruptedException {
+        long deadline = oldestNanos + settings.maxQueueDelay().toNanos();
         while (batch.size() < settings.maxBatchSize()) {
-            long wait = deadline - System.nanoTime();
-            if (wait <= 0) {
-                return;
-            }
-            QueuedText next = queue.poll(wait, TimeUnit.NANOSECONDS);
+            Chunk next = queue.pollFirst();
             if (next == null) {
-                return;
+                long wait = deadline - System.nanoTime();
+                next = wait > 0 ? queue.pollFirst(wait, TimeUnit.NANOSECONDS) : null;
+                if (next == null) {
+                    return;
+                }
             }
-            batch.add(next);
-            drainQueued(batch);
+            take(next, batch);
         }
     }
 
-    private void drainQueued(List<QueuedText> batch) {
-        synchronized (enqueueLock) {
-            queue.drainTo(batch, settings.maxBatchSize() - batch.size());
+    /** Moves as many texts of the chunk as fit into the batch; the rest goes back to the queue's head. */
+    private void take(Chunk chunk, List<QueuedText> batch) {
+        int room = settings.maxBatchSize() - batch.size();
+        int taken = Math.min(room, chunk.texts.size());
+        if (taken < chunk.texts.size()) {
+            queue.addFirst(chunk.rest(taken));
         }
+        for (int i = 0; i < taken; i++) {
+            batch.add(new QueuedText(chunk.request, chunk.offset + i, chunk.texts.get(i)));
+        }
+        queuedTexts.addAndGet(-taken);
+        capacity.release(taken);
     }
 
     private List<QueuedText> withoutAbandoned(List<QueuedText> batch) {
@@ -216,7 +221,7 @@ public final class DynamicBatcher implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        QueuedText left;
+        Chunk left;
         while ((left = queue.poll()) != null) {
             left.request.future.completeExceptionally(
                     new RejectedException(RejectedException.Reason.SHUTTING_DOWN, classifier + " shut down"));
@@ -236,7 +241,15 @@ public final class DynamicBatcher implements AutoCloseable {
         }
     }
 
-    private record QueuedText(PendingRequest request, int index, String text, long enqueuedNanos) {
+    /** The texts of one request not yet taken, from {@code offset} on. */
+    private record Chunk(PendingRequest request, int offset, List<String> texts, long enqueuedNanos) {
+
+        Chunk rest(int taken) {
+            return new Chunk(request, offset + taken, texts.subList(taken, texts.size()), enqueuedNanos);
+        }
+    }
+
+    private record QueuedText(PendingRequest request, int index, String text) {
 
         void complete(Classification result) {
             request.results[index] = result;
