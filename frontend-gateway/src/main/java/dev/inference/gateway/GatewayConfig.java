@@ -23,6 +23,11 @@ public final class GatewayConfig {
             description = "Port for UI, REST, gRPC, metrics; 0 picks a free one [GATEWAY_PORT] (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--management-port", defaultValue = "${env:GATEWAY_MANAGEMENT_PORT:-0}",
+            description = "A second port serving the same routes, for Prometheus and probes: in a mesh it"
+                    + " can bypass the sidecar's mTLS; 0 opens none [GATEWAY_MANAGEMENT_PORT] (default: ${DEFAULT-VALUE}).")
+    int managementPort;
+
     @Option(names = "--upstream", defaultValue = "${env:GATEWAY_UPSTREAM}",
             description = "Mesh mode: the inference service's host:port [GATEWAY_UPSTREAM].")
     String upstream;
@@ -82,6 +87,8 @@ public final class GatewayConfig {
         require(!local || (stable != null && canary != null), "local mode needs both --stable and --canary");
         require(canaryWeight >= 0 && canaryWeight <= 100, "--canary-weight must be 0 to 100, was " + canaryWeight);
         require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);
+        require(managementPort >= 0 && managementPort <= 65535,
+                "--management-port must be a port number, was " + managementPort);
         require(pinTtlSeconds > 0, "--pin-ttl-seconds must be positive");
         require(defaultTimeoutMillis > 0, "--default-timeout-ms must be positive");
         require(deadlineMarginMillis >= 0, "--deadline-margin-ms must not be negative");

@@ -4,6 +4,7 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.file.FileService;
 import com.linecorp.armeria.server.grpc.GrpcService;
@@ -38,11 +39,13 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
 
     private final Server server;
+    private final int port;
     private final UpstreamHealth upstreamHealth;
     private final HealthStatusManager health;
 
-    private GatewayServer(Server server, UpstreamHealth upstreamHealth, HealthStatusManager health) {
+    private GatewayServer(Server server, int port, UpstreamHealth upstreamHealth, HealthStatusManager health) {
         this.server = server;
+        this.port = port;
         this.upstreamHealth = upstreamHealth;
         this.health = health;
     }
@@ -78,8 +81,11 @@ public final class GatewayServer implements AutoCloseable {
                 .useClientTimeoutHeader(true)
                 .build();
 
-        Server server = Server.builder()
-                .http(new InetSocketAddress(config.host, config.port))
+        ServerBuilder builder = Server.builder().http(new InetSocketAddress(config.host, config.port));
+        if (config.managementPort > 0) {
+            builder.http(new InetSocketAddress(config.host, config.managementPort));
+        }
+        Server server = builder
                 .maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
@@ -96,14 +102,17 @@ public final class GatewayServer implements AutoCloseable {
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(10))
                 .build();
         server.start().join();
-        log.info("gateway on http://{}:{}/ui/ ({} mode{})", config.host, server.activeLocalPort(),
-                local.isPresent() ? "local" : "mesh",
-                local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""));
-        return new GatewayServer(server, upstreamHealth, health);
+        int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
+                .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();
+        log.info("gateway on http://{}:{}/ui/ ({} mode{}){}", config.host, port, local.isPresent() ? "local" : "mesh",
+                local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""),
+                config.managementPort > 0 ? ", management port " + config.managementPort : "");
+        return new GatewayServer(server, port, upstreamHealth, health);
     }
 
+    /** The main port. */
     public int port() {
-        return server.activeLocalPort();
+        return port;
     }
 
     /**

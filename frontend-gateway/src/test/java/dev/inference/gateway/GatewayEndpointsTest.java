@@ -57,6 +57,27 @@ class GatewayEndpointsTest {
     }
 
     @Test
+    void managementPortServesMetricsToo() throws Exception {
+        int managementPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            managementPort = socket.getLocalPort();
+        }
+        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
+                "--management-port", String.valueOf(managementPort));
+        try {
+            HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                            "http://127.0.0.1:" + managementPort + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, metrics.statusCode());
+            assertTrue(metrics.body().contains("jvm_memory_used_bytes"));
+            assertTrue(gateway.port() != managementPort);
+        } finally {
+            gateway.close();
+        }
+    }
+
+    @Test
     void gatewayAnswersGrpcHealthItself() {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", platform.gateway.port()).usePlaintext().build();
         try {
