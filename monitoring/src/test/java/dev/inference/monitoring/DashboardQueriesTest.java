@@ -6,28 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.inference.api.v1.InferenceServiceGrpc;
-import dev.inference.api.v1.PredictRequest;
-import dev.inference.gateway.GatewayConfig;
-import dev.inference.gateway.GatewayServer;
-import dev.inference.server.DjlOffline;
-import dev.inference.server.InferenceServer;
-import dev.inference.server.ServerConfig;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,27 +22,9 @@ class DashboardQueriesTest {
     private static final List<String> DASHBOARDS = List.of("inference-overview.json", "inference-canary.json");
     private static Set<String> exported;
 
-    /** Scrapes a real inference server and a real gateway after one call each. */
     @BeforeAll
     static void scrapeRealServers() throws Exception {
-        DjlOffline.enforce();
-        InferenceServer server = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--management-port", "0", "--model-repository", System.getProperty("inference.modelRepository")));
-        GatewayServer gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--upstream", "127.0.0.1:" + server.port()));
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
-        try {
-            InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .predict(PredictRequest.newBuilder().setModel("sentiment").addInstances("Fine").build());
-            exported = new TreeSet<>();
-            exported.addAll(seriesNames(get("http://127.0.0.1:" + server.managementPort() + "/metrics")));
-            exported.addAll(seriesNames(get("http://127.0.0.1:" + gateway.port() + "/metrics")));
-            exported.addAll(recordingRules());
-        } finally {
-            channel.shutdownNow();
-            gateway.close();
-            server.stop(Duration.ofSeconds(1));
-        }
+        exported = ExportedMetrics.names(Tools.MONITORING, System.getProperty("inference.modelRepository"));
     }
 
     @Test
@@ -115,31 +80,6 @@ class DashboardQueriesTest {
     /** Grafana's variables as Grafana would fill them in. */
     private static String withVariablesSet(String query) {
         return query.replace("$__rate_interval", "1m").replace("$namespace", "prod").replace("$model", ".*");
-    }
-
-    private static String get(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static Set<String> seriesNames(String scrape) {
-        Set<String> names = new TreeSet<>();
-        scrape.lines().filter(line -> !line.startsWith("#") && !line.isBlank())
-                .forEach(line -> names.add(line.split("[{ ]", 2)[0]));
-        return names;
-    }
-
-    @SuppressWarnings("unchecked")
-    static Set<String> recordingRules() throws Exception {
-        Map<String, Object> file = new org.yaml.snakeyaml.Yaml().load(
-                Files.readString(Tools.MONITORING.resolve("rules/inference.rules.yml")));
-        Set<String> names = new TreeSet<>();
-        ((List<Map<String, Object>>) file.get("groups")).stream()
-                .flatMap(group -> ((List<Map<String, Object>>) group.get("rules")).stream())
-                .map(rule -> (String) rule.get("record"))
-                .filter(name -> name != null)
-                .forEach(names::add);
-        return names;
     }
 
     @Test

@@ -6,7 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The metric names a PromQL expression reads, for checking them against what is really exported. */
-final class PromQl {
+public final class PromQl {
 
     private static final Pattern STRINGS = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
     private static final Pattern LABEL_LISTS =
@@ -19,7 +19,7 @@ final class PromQl {
 
     private PromQl() {}
 
-    static Set<String> metricNames(String expr) {
+    public static Set<String> metricNames(String expr) {
         String stripped = STRINGS.matcher(expr).replaceAll("\"\"");
         stripped = LABEL_LISTS.matcher(stripped).replaceAll(" ");
         stripped = SELECTORS.matcher(stripped).replaceAll(" ");
