@@ -1,0 +1,85 @@
+package dev.inference.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.inference.gateway.GatewayConfig;
+import dev.inference.gateway.GatewayServer;
+import dev.inference.loadtest.client.GrpcPredictClient;
+import dev.inference.loadtest.client.RestPredictClient;
+import dev.inference.loadtest.report.Reports;
+import dev.inference.loadtest.schedule.ClosedLoop;
+import dev.inference.loadtest.schedule.NanoClock;
+import dev.inference.loadtest.schedule.OpenLoop;
+import dev.inference.loadtest.stats.RunResult;
+import dev.inference.loadtest.stats.Slo;
+import dev.inference.server.DjlOffline;
+import dev.inference.server.InferenceServer;
+import dev.inference.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Short runs against a real inference server and a real gateway on loopback. */
+class LoadRunEndToEndTest {
+
+    private static InferenceServer server;
+    private static GatewayServer gateway;
+
+    @BeforeAll
+    static void start() throws Exception {
+        DjlOffline.enforce();
+        server = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0", "--management-port", "0",
+                "--model-repository", System.getProperty("inference.modelRepository")));
+        gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
+                "--upstream", "127.0.0.1:" + server.port()));
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        server.stop(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void openLoopOverGrpcSendsTheRateAndWritesBothReports(@TempDir Path out) throws Exception {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        RunResult result;
+        try (GrpcPredictClient client = new GrpcPredictClient("127.0.0.1:" + server.port(), "sentiment", "1", Map.of(), 5000)) {
+            result = new LoadRun(client, new OpenLoop(50, NanoClock.SYSTEM), Corpus.builtIn(), 2)
+                    .run("e2e", Duration.ofMillis(500), Duration.ofSeconds(3), new PrintStream(progress, true));
+        }
+        Reports.write(result, out);
+
+        assertEquals(150, result.calls(), 2, "50 calls a second for 3 seconds");
+        assertEquals(Map.of("OK", result.calls()), result.outcomes());
+        assertTrue(result.latencyMillis().get("p50") > 0);
+        assertTrue(progress.toString().contains("calls/s"), "a progress line a second: " + progress);
+        assertTrue(result.timeline().size() >= 2);
+        assertTrue(Files.readString(out.resolve("result.json")).contains("\"latencyMillis\""));
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<svg") && !html.contains("http://") && !html.contains("https://"), "self-contained");
+        assertEquals(java.util.List.of(), Slo.parse("errors<1%,p99<5s").violations(result));
+    }
+
+    @Test
+    void closedLoopOverRestThroughTheGatewayCountsErrorsByStatus() throws Exception {
+        RunResult result;
+        try (RestPredictClient client = new RestPredictClient("http://127.0.0.1:" + gateway.port(), "sentiment", "9",
+                Map.of(), 5000)) {
+            result = new LoadRun(client, new ClosedLoop(4, NanoClock.SYSTEM), Corpus.builtIn(), 1)
+                    .run("e2e", Duration.ZERO, Duration.ofSeconds(2), new PrintStream(new ByteArrayOutputStream()));
+        }
+
+        assertTrue(result.calls() > 20, "calls: " + result.calls());
+        assertEquals(Map.of("NOT_FOUND", result.calls()), result.outcomes(), "version 9 does not exist");
+        assertEquals(1, Slo.parse("errors<1%").violations(result).size());
+    }
+}
