@@ -56,7 +56,7 @@ public final class ServerConfig {
             description = "Threads one forward pass may use [INFERENCE_INTRA_OP_THREADS] (default: ${DEFAULT-VALUE}).")
     int intraOpThreads;
 
-    @Option(names = "--max-batch-size", defaultValue = "${env:INFERENCE_MAX_BATCH_SIZE:-32}",
+    @Option(names = "--max-batch-size", defaultValue = "${env:INFERENCE_MAX_BATCH_SIZE:-8}",
             description = "Most texts in one forward pass [INFERENCE_MAX_BATCH_SIZE] (default: ${DEFAULT-VALUE}).")
     int maxBatchSize;
 

@@ -81,7 +81,7 @@ class PredictTest {
         for (ModelVersionInfo version : info.getVersionsList()) {
             assertTrue(version.getReady());
             assertEquals(List.of("negative", "positive"), version.getLabelsList());
-            assertEquals(32, version.getMaxBatchSize());
+            assertEquals(8, version.getMaxBatchSize());
             assertEquals("text-classification", version.getTask());
         }
     }

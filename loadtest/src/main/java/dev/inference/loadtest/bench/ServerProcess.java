@@ -1,0 +1,108 @@
+package dev.inference.loadtest.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A server of the platform in its own JVM, as in production: started from its jar, stopped by SIGTERM. */
+final class ServerProcess implements AutoCloseable {
+
+    final int port;
+    final int healthPort;
+    final long startupMillis;
+    private final Process process;
+
+    private ServerProcess(Process process, int port, int healthPort, long startupMillis) {
+        this.process = process;
+        this.port = port;
+        this.healthPort = healthPort;
+        this.startupMillis = startupMillis;
+    }
+
+    /** Starts an inference server and returns once /healthz answers 200. */
+    static ServerProcess inferenceServer(Path jar, Path log, String... flags) throws Exception {
+        int port = freePort();
+        int management = freePort();
+        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
+                "--port", String.valueOf(port), "--management-port", String.valueOf(management)));
+        command.addAll(List.of(flags));
+        return start(command, log, port, management, "/healthz");
+    }
+
+    /** Starts a gateway in mesh mode in front of {@code upstreamPort}. */
+    static ServerProcess gateway(Path jar, Path log, int upstreamPort) throws Exception {
+        int port = freePort();
+        List<String> command = List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
+                "--upstream", "127.0.0.1:" + upstreamPort);
+        return start(command, log, port, port, "/internal/health");
+    }
+
+    private static ServerProcess start(List<String> command, Path log, int port, int healthPort, String healthPath)
+            throws Exception {
+        long start = System.nanoTime();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("OPT_OUT_TRACKING", "true");
+        Process process = builder.start();
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + healthPath)).build();
+        while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(60)) {
+            try {
+                if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return new ServerProcess(process, port, healthPort, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            if (!process.isAlive()) {
+                throw new IllegalStateException("exited during start-up; see " + log);
+            }
+            Thread.sleep(10);
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("not healthy within 60 s; see " + log);
+    }
+
+    /** CPU time the process has used so far, user and system, from /proc. */
+    double cpuSeconds() throws IOException {
+        String[] fields = Files.readString(Path.of("/proc/" + process.pid() + "/stat")).split("\\) ", 2)[1].split(" ");
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name, in clock ticks.
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+
+    /** Resident memory of the process, from /proc. */
+    long residentBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+}
