@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * One call on its way through the gateway: propagates the remaining deadline, cancellation,
@@ -35,6 +36,8 @@ final class ForwardedCall<R> {
     private static final Metadata.Key<String> TRACK_KEY = ascii(TrackPin.HEADER);
     private static final Metadata.Key<String> VERSION_KEY = ascii(TrackPin.VERSION_HEADER);
     private static final String[] TRACE_HEADERS = {"traceparent", "tracestate"};
+    /** What may travel as gRPC ASCII metadata; anything else from a client is not forwarded. */
+    private static final Pattern PRINTABLE = Pattern.compile("[\\x20-\\x7e]{1,512}");
 
     private final ServiceRequestContext ctx;
     private final RequestHeaders headers;
@@ -67,7 +70,8 @@ final class ForwardedCall<R> {
         this.defaultTimeout = defaultTimeout;
         this.pin = TrackPin.of(headers);
         String given = headers.get(REQUEST_ID);
-        this.requestId = given != null && !given.isBlank() && given.length() <= 128 ? given : UUID.randomUUID().toString();
+        this.requestId = given != null && !given.isBlank() && given.length() <= 128 && PRINTABLE.matcher(given).matches()
+                ? given : UUID.randomUUID().toString();
         ctx.mutateAdditionalResponseHeaders(response -> response.set(REQUEST_ID, requestId));
         ((ServerCallStreamObserver<R>) observer).setOnCancelHandler(() -> {
             ListenableFuture<R> upstream = current.get();
@@ -92,7 +96,7 @@ final class ForwardedCall<R> {
         outgoing.put(REQUEST_ID_KEY, requestId);
         for (String name : TRACE_HEADERS) {
             String value = headers.get(name);
-            if (value != null) {
+            if (value != null && PRINTABLE.matcher(value).matches()) {
                 outgoing.put(ascii(name), value);
             }
         }
@@ -119,7 +123,7 @@ final class ForwardedCall<R> {
             public void onFailure(Throwable error) {
                 Status status = Status.fromThrowable(error);
                 if (status.getCode() == Status.Code.UNAVAILABLE && route.pinHeader().isPresent() && mayFailOver) {
-                    attempt(router.route(Optional.empty()), false);
+                    attempt(router.failover(route), false);
                     return;
                 }
                 String track = headerOf(TRACK_KEY, responseHeaders, trailers).orElse(route.upstream().name());

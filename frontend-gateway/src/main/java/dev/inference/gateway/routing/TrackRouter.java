@@ -19,6 +19,9 @@ public interface TrackRouter {
     /** The route for a call pinned to {@code pin}, or an unpinned one when it is empty. */
     Route route(Optional<String> pin);
 
+    /** Where to retry, unpinned, a pinned call whose route answered UNAVAILABLE. */
+    Route failover(Route failed);
+
     List<Upstream> upstreams();
 
     /** Mesh mode: one upstream; the pin travels as a header and Istio's header routes honour it. */
@@ -27,6 +30,12 @@ public interface TrackRouter {
             @Override
             public Route route(Optional<String> pin) {
                 return new Route(upstream, pin);
+            }
+
+            /** The mesh knows which pods are gone; without the pin it routes by weight to live ones. */
+            @Override
+            public Route failover(Route failed) {
+                return new Route(upstream, Optional.empty());
             }
 
             @Override
@@ -59,6 +68,12 @@ public interface TrackRouter {
             }
             boolean toCanary = ThreadLocalRandom.current().nextInt(100) < canaryWeight.get();
             return new Route(toCanary ? canary : stable, Optional.empty());
+        }
+
+        /** The other server: a weighted pick could land on the one that just failed. */
+        @Override
+        public Route failover(Route failed) {
+            return new Route(failed.upstream() == canary ? stable : canary, Optional.empty());
         }
 
         @Override

@@ -78,6 +78,22 @@ class RestTranscodingTest {
     }
 
     @Test
+    void requestIdThatCannotTravelAsGrpcMetadataIsReplacedNotFatal() throws Exception {
+        com.linecorp.armeria.common.AggregatedHttpResponse response = com.linecorp.armeria.client.WebClient
+                .of(platform.url(""))
+                .execute(com.linecorp.armeria.common.RequestHeaders.builder(
+                                com.linecorp.armeria.common.HttpMethod.POST, "/v1/models/sentiment:predict")
+                        .contentType(com.linecorp.armeria.common.MediaType.JSON_UTF_8)
+                        .add("x-request-id", "caf\u00e9-42")
+                        .add("traceparent", "\u00fc")
+                        .build(), "{\"instances\":[\"Nice\"]}")
+                .aggregate().join();
+
+        assertEquals(200, response.status().code(), response.contentUtf8());
+        assertEquals(36, response.headers().get("x-request-id").length(), "a generated id instead");
+    }
+
+    @Test
     void getModelAndListModelsAreTranscoded() throws Exception {
         HttpResponse<String> model = platform.get("/v1/models/sentiment", "x-model-track", "canary");
         assertEquals(200, model.statusCode());

@@ -66,11 +66,14 @@ class PinningTest {
         try (TestPlatform platform = TestPlatform.start()) {
             platform.canary.stop(Duration.ofSeconds(1));
 
-            HttpResponse<String> response = platform.post(PREDICT, BODY, "cookie", "model-track=canary");
+            // The retry goes to the other server, not back into the weighted split, so every one lands.
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> response = platform.post(PREDICT, BODY, "cookie", "model-track=canary");
 
-            assertEquals(200, response.statusCode(), response.body());
-            assertEquals("stable", response.headers().firstValue("x-model-track").orElseThrow());
-            assertTrue(response.headers().firstValue("set-cookie").orElseThrow().startsWith("model-track=stable;"));
+                assertEquals(200, response.statusCode(), response.body());
+                assertEquals("stable", response.headers().firstValue("x-model-track").orElseThrow());
+                assertTrue(response.headers().firstValue("set-cookie").orElseThrow().startsWith("model-track=stable;"));
+            }
         }
     }
 }

@@ -56,7 +56,12 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "loadtest/target/bench")
     Path out;
 
+    @Option(names = "--batching-rounds", defaultValue = "3",
+            description = "Interleaved rounds of batching on/off at concurrency 32 (default: ${DEFAULT-VALUE}).")
+    int batchingRounds;
+
     private final List<String> rows = new ArrayList<>();
+    private final List<String> batchingRows = new ArrayList<>();
 
     public static void main(String[] args) {
         DjlOffline.enforce();
@@ -122,11 +127,50 @@ public final class Benchmark implements Callable<Integer> {
                 }
             }
         }
+        for (String version : versions) {
+            compareBatching(version, warmup, duration, corpus);
+        }
         String table = table(notes);
         System.out.println();
         System.out.println(table);
         Files.writeString(out.resolve("results.md"), table);
         return 0;
+    }
+
+    /**
+     * Batching on (the default) against off at concurrency 32, interleaved round by round with a
+     * fresh server each time, so that a machine that drifts during the run favours neither.
+     */
+    private void compareBatching(String version, Duration warmup, Duration duration, Corpus corpus) throws Exception {
+        List<Double> on = new ArrayList<>();
+        List<Double> off = new ArrayList<>();
+        for (int round = 1; round <= batchingRounds; round++) {
+            for (boolean batching : new boolean[] {true, false}) {
+                String[] flags = batching ? new String[] {"--default-version", "sentiment=" + version}
+                        : new String[] {"--default-version", "sentiment=" + version, "--max-batch-size", "1"};
+                try (ServerProcess server = ServerProcess.inferenceServer(serverJar,
+                        out.resolve("batching-v" + version + "-" + round + "-" + batching + ".log"), flags);
+                     GrpcPredictClient client = new GrpcPredictClient("127.0.0.1:" + server.port, "sentiment", "",
+                             Map.of(), 30_000)) {
+                    RunResult result = new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpus, 1)
+                            .run("batching", warmup, duration, new PrintStream(new ByteArrayOutputStream()));
+                    (batching ? on : off).add(result.instancesPerSecond());
+                    progress("batching " + (batching ? "on " : "off") + " v" + version + " round " + round, result);
+                }
+            }
+        }
+        double medianOn = median(on);
+        double medianOff = median(off);
+        batchingRows.add(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %.2f |", version,
+                on.stream().map(value -> String.format(Locale.ROOT, "%.0f", value)).toList(),
+                off.stream().map(value -> String.format(Locale.ROOT, "%.0f", value)).toList(),
+                medianOn, medianOff, medianOn / medianOff));
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int middle = sorted.size() / 2;
+        return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
     }
 
     /**
@@ -177,6 +221,11 @@ public final class Benchmark implements Callable<Integer> {
         rows.forEach(row -> table.append(row).append('\n'));
         table.append('\n');
         notes.forEach(note -> table.append("- ").append(note).append('\n'));
+        table.append("\nBatching on (max batch 8) against off (max batch 1) at concurrency 32, interleaved rounds,"
+                + " a fresh server each (texts/s):\n\n");
+        table.append("| version | on, by round | off, by round | on, median | off, median | on ÷ off |\n");
+        table.append("|---|---|---|---|---|---|\n");
+        batchingRows.forEach(row -> table.append(row).append('\n'));
         return table.toString();
     }
 
