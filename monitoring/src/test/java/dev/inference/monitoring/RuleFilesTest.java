@@ -45,10 +45,8 @@ class RuleFilesTest {
                 assertTrue(annotations.containsKey(annotation), name + " has " + annotation);
             }
             assertTrue(((String) annotations.get("runbook_url")).endsWith("#" + name.toLowerCase()), name);
-            assertTrue(((String) annotations.get("description")).contains("{{ $value")
-                    || ((String) annotations.get("summary")).contains("{{ $value")
-                    || name.equals("InferenceModelNotReady") || name.equals("InferenceNoTraffic"),
-                    name + " tells the current value");
+            assertTrue(((String) annotations.get("description")).contains("{{ $value"),
+                    name + "'s description tells the current value");
             String firing = "alertname: " + name + "\n        exp_alerts:\n          - exp_labels:";
             String silent = "alertname: " + name + "\n        exp_alerts: []";
             assertTrue(tests.contains(firing), name + " has a case that fires");
