@@ -10,7 +10,9 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -35,17 +37,21 @@ public final class GatewayMetrics {
         JvmMetrics.builder().register(registry.getPrometheusRegistry());
     }
 
+    /** Meters looked up once per label set: building a meter id on every call is work on the hot path. */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
     public void record(String track, String method, Status.Code code, long nanos) {
-        Counter.builder("gateway.requests")
-                .description("Calls forwarded to the inference service, by track, method and gRPC status code")
-                .tags("track", track, "method", method, "grpc_code", code.name())
-                .register(registry)
+        counters.computeIfAbsent(track + '|' + method + '|' + code, key -> Counter.builder("gateway.requests")
+                        .description("Calls forwarded to the inference service, by track, method and gRPC status code")
+                        .tags("track", track, "method", method, "grpc_code", code.name())
+                        .register(registry))
                 .increment();
-        Timer.builder("gateway.request.duration")
-                .description("Duration of forwarded calls, from arrival at the gateway to the answer")
-                .tags("track", track, "method", method)
-                .serviceLevelObjectives(BUCKETS)
-                .register(registry)
+        timers.computeIfAbsent(track + '|' + method, key -> Timer.builder("gateway.request.duration")
+                        .description("Duration of forwarded calls, from arrival at the gateway to the answer")
+                        .tags("track", track, "method", method)
+                        .serviceLevelObjectives(BUCKETS)
+                        .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
         if (method.equals("Predict")) {
             window.record(track, nanos, SERVER_FAULTS.contains(code));
