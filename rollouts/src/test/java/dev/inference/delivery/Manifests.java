@@ -59,16 +59,25 @@ final class Manifests {
         return manifests;
     }
 
-    /** What {@code kubectl kustomize} makes of the root kustomization; skips without kubectl. */
-    static List<Manifest> built() throws IOException, InterruptedException {
+    private static List<Manifest> built;
+
+    /**
+     * What {@code kubectl kustomize} makes of the root kustomization, built once per test run;
+     * skips without kubectl.
+     */
+    static synchronized List<Manifest> built() throws IOException, InterruptedException {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")) || Files.isExecutable(Path.of("/usr/local/bin/kubectl")),
                 "kubectl is not installed: the kustomize build cannot be checked");
+        if (built != null) {
+            return built;
+        }
         Process kustomize = new ProcessBuilder("kubectl", "kustomize", ROOT.toString()).redirectErrorStream(true).start();
         String output = new String(kustomize.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!kustomize.waitFor(60, TimeUnit.SECONDS) || kustomize.exitValue() != 0) {
             throw new AssertionError("kubectl kustomize failed:\n" + output);
         }
-        return parse("kubectl kustomize .", output);
+        built = parse("kubectl kustomize .", output);
+        return built;
     }
 
     @SuppressWarnings("unchecked")
