@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,24 +39,18 @@ public final class LoadRun {
                     intended -> client.predict(corpus.next(cursor, instancesPerCall)));
         }
         LatencyStats stats = new LatencyStats();
-        AtomicLong completed = new AtomicLong();
+        AtomicLong completedThisSecond = new AtomicLong();
+        AtomicLong failedThisSecond = new AtomicLong();
         List<RunResult.Second> timeline = new ArrayList<>();
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "progress");
             thread.setDaemon(true);
             return thread;
         });
-        long[] lastCompletedAndErrors = {0, 0};
         ticker.scheduleAtFixedRate(() -> {
             Histogram second = stats.takeInterval();
-            long done = completed.get();
-            long errors = stats.outcomes().entrySet().stream().filter(entry -> !entry.getKey().equals("OK"))
-                    .mapToLong(Map.Entry::getValue).sum();
-            RunResult.Second point = new RunResult.Second(timeline.size() + 1, done - lastCompletedAndErrors[0],
-                    second.getValueAtPercentile(50) / 1e6, second.getValueAtPercentile(99) / 1e6,
-                    errors - lastCompletedAndErrors[1]);
-            lastCompletedAndErrors[0] = done;
-            lastCompletedAndErrors[1] = errors;
+            RunResult.Second point = new RunResult.Second(timeline.size() + 1, completedThisSecond.getAndSet(0),
+                    second.getValueAtPercentile(50) / 1e6, second.getValueAtPercentile(99) / 1e6, failedThisSecond.getAndSet(0));
             timeline.add(point);
             progress.printf(Locale.ROOT, "%4ds %9.1f calls/s  p50 %8.2f ms  p99 %8.2f ms  errors %d%n",
                     point.second(), point.callsPerSecond(), point.p50Millis(), point.p99Millis(), point.errors());
@@ -66,14 +59,19 @@ public final class LoadRun {
         long start = NanoClock.SYSTEM.nanoTime();
         pattern.run(start + duration.toNanos(), intended -> client.predict(corpus.next(cursor, instancesPerCall))
                 .whenComplete((status, error) -> {
-                    stats.record(status == null ? "CLIENT_ERROR" : status, NanoClock.SYSTEM.nanoTime() - intended);
-                    completed.incrementAndGet();
+                    String outcome = status == null ? "CLIENT_ERROR" : status;
+                    stats.record(outcome, NanoClock.SYSTEM.nanoTime() - intended);
+                    completedThisSecond.incrementAndGet();
+                    if (!outcome.equals(PredictClient.OK)) {
+                        failedThisSecond.incrementAndGet();
+                    }
                 }));
         double seconds = (NanoClock.SYSTEM.nanoTime() - start) / 1e9;
         ticker.shutdownNow();
         ticker.awaitTermination(5, TimeUnit.SECONDS);
         Histogram total = stats.total();
-        return new RunResult(name, pattern.describe(), seconds, completed.get(), instancesPerCall, stats.outcomes(),
+        long calls = stats.outcomes().values().stream().mapToLong(Long::longValue).sum();
+        return new RunResult(name, pattern.describe(), seconds, calls, instancesPerCall, stats.outcomes(),
                 RunResult.percentiles(total), List.copyOf(timeline));
     }
 }
