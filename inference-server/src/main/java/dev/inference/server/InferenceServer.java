@@ -37,6 +37,9 @@ public final class InferenceServer {
     private static final Logger log = LoggerFactory.getLogger(InferenceServer.class);
     private static final long TRACK_POLL_MILLIS = 2000;
 
+    /** How long a draining server must see no call open before it closes (see {@link OpenCalls}). */
+    private static final Duration DRAIN_QUIET_PERIOD = Duration.ofMillis(200);
+
     private final ServerConfig config;
     private final InferenceMetrics metrics = new InferenceMetrics();
     private final HealthStatusManager health = new HealthStatusManager();
@@ -46,6 +49,7 @@ public final class InferenceServer {
     private final Server grpcServer;
     private final ManagementServer management;
     private final InferenceService service;
+    private final OpenCalls openCalls = new OpenCalls();
     private volatile boolean serving;
 
     private InferenceServer(ServerConfig config) throws IOException {
@@ -65,6 +69,7 @@ public final class InferenceServer {
         this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
                 // Handlers only validate and enqueue, so they run on the event loop: no hand-off.
                 .directExecutor()
+                .addStreamTracerFactory(openCalls)
                 .maxInboundMessageSize(config.maxMessageBytes)
                 .addService(DocumentedSchema.withComments(
                         ServerInterceptors.intercept(service, new ModelHeadersInterceptor(track))))
@@ -113,8 +118,8 @@ public final class InferenceServer {
     }
 
     /**
-     * Turns NOT_SERVING, refuses new calls and waits up to {@code grace} for in-flight Predict
-     * calls; then ends what is left, including health watches, which never end by themselves.
+     * Turns NOT_SERVING, refuses new calls and waits up to {@code grace} for the calls in flight
+     * ({@link OpenCalls}); then ends what is left, including health watches, which never end by themselves.
      */
     public void stop(Duration grace) {
         serving = false;
@@ -122,12 +127,8 @@ public final class InferenceServer {
         grpcServer.shutdown();
         long deadline = System.nanoTime() + grace.toNanos();
         try {
-            while (service.inFlightPredicts() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            if (service.inFlightPredicts() > 0) {
-                log.warn("{} Predict calls did not finish within {} s; cancelling them",
-                        service.inFlightPredicts(), grace.toSeconds());
+            if (!openCalls.awaitQuiet(DRAIN_QUIET_PERIOD, deadline)) {
+                log.warn("{} calls did not finish within {} s; cancelling them", openCalls.count(), grace.toSeconds());
             }
             grpcServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

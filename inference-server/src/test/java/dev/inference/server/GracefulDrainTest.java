@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictResponse;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientStreamTracer;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -31,14 +38,17 @@ class GracefulDrainTest {
     void stopFinishesInFlightCallsAndRefusesNewOnes() throws Exception {
         TestServer server = TestServer.start("--inject-latency-ms", "1000");
         List<ListenableFuture<PredictResponse>> inFlight = new ArrayList<>();
+        List<CompletableFuture<Void>> sent = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            inFlight.add(server.futureStub().predict(TestServer.request("1", "Lovely evening " + i)));
+            CompletableFuture<Void> headersSent = new CompletableFuture<>();
+            sent.add(headersSent);
+            inFlight.add(server.futureStub().withInterceptors(new HeadersSent(headersSent))
+                    .predict(TestServer.request("1", "Lovely evening " + i)));
         }
-        Thread.sleep(300);
+        CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
 
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.server.stop(Duration.ofSeconds(10)));
-        Thread.sleep(100);
-        assertEquals(503, server.management("/healthz").statusCode(), "NOT_SERVING while draining");
+        awaitStatus(server, 503, "NOT_SERVING while draining");
         ManagedChannel fresh = NettyChannelBuilder.forAddress("127.0.0.1", server.server.port()).usePlaintext().build();
         StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
                 () -> InferenceServiceGrpc.newBlockingStub(fresh).withDeadlineAfter(5, TimeUnit.SECONDS)
@@ -68,10 +78,15 @@ class GracefulDrainTest {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         try {
             awaitHealthy(managementPort);
+            CompletableFuture<Void> headersSent = new CompletableFuture<>();
             ListenableFuture<PredictResponse> inFlight = InferenceServiceGrpc.newFutureStub(channel)
+                    .withInterceptors(new HeadersSent(headersSent))
                     .withDeadlineAfter(20, TimeUnit.SECONDS)
                     .predict(TestServer.request("1", "The dessert was heavenly"));
-            Thread.sleep(300);
+            // Once the call's headers are on the socket the server accepts the stream even if
+            // SIGTERM comes next: its graceful GOAWAY names the last stream only after a PING
+            // round trip, which the client answers after what it already sent.
+            headersSent.get(20, TimeUnit.SECONDS);
 
             process.destroy(); // SIGTERM
 
@@ -81,6 +96,41 @@ class GracefulDrainTest {
         } finally {
             channel.shutdownNow();
             process.destroyForcibly();
+        }
+    }
+
+    /** Completes a future when the call's headers have been written to the connection. */
+    private static final class HeadersSent implements ClientInterceptor {
+        private final CompletableFuture<Void> sent;
+
+        HeadersSent(CompletableFuture<Void> sent) {
+            this.sent = sent;
+        }
+
+        @Override
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            ClientStreamTracer.Factory tracer = new ClientStreamTracer.Factory() {
+                @Override
+                public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+                    return new ClientStreamTracer() {
+                        @Override
+                        public void outboundHeaders() {
+                            sent.complete(null);
+                        }
+                    };
+                }
+            };
+            return next.newCall(method, options.withStreamTracerFactory(tracer));
+        }
+    }
+
+    private static void awaitStatus(TestServer server, int status, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.management("/healthz").statusCode() != status) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": /healthz did not answer " + status + " within 10 s");
+            }
+            Thread.sleep(10);
         }
     }
 

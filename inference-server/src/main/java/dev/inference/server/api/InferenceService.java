@@ -25,7 +25,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -45,7 +44,6 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
     private final FaultInjection faults;
     private final InferenceMetrics metrics;
     private final ScheduledExecutorService delayer;
-    private final AtomicInteger inFlight = new AtomicInteger();
 
     /**
      * @param registry the loaded models, or null while they are loading
@@ -62,15 +60,9 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
         this.delayer = delayer;
     }
 
-    /** Predict calls received and not yet answered; a drain waits for them to reach zero. */
-    public int inFlightPredicts() {
-        return inFlight.get();
-    }
-
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
         long start = System.nanoTime();
-        inFlight.incrementAndGet();
         ServerCallStreamObserver<PredictResponse> call = (ServerCallStreamObserver<PredictResponse>) observer;
         // The batcher learns of cancellation from the Context; the handler only stops the
         // observer from throwing when a late response meets a cancelled call.
@@ -82,12 +74,11 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
         } catch (StatusException e) {
             metrics.requestCompleted(InferenceMetrics.UNKNOWN, InferenceMetrics.UNKNOWN,
                     e.getStatus().getCode(), System.nanoTime() - start);
-            inFlight.decrementAndGet();
             call.onError(e);
             return;
         }
         ModelHeadersInterceptor.recordServedVersion(served.version());
-        PendingCall pending = new PendingCall(call, served, start, inFlight);
+        PendingCall pending = new PendingCall(call, served, start);
         try {
             limits.checkInstances(request);
         } catch (StatusException e) {
@@ -215,19 +206,16 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
                 : Status.CANCELLED.withDescription("the call was cancelled before the model ran");
     }
 
-    /** A Predict call between validation and its response: answers once and counts it. */
+    /** A Predict call between validation and its response: answers once and records it. */
     private static final class PendingCall {
         final ServerCallStreamObserver<PredictResponse> call;
         final ServedVersion served;
         final long startNanos;
-        final AtomicInteger inFlight;
 
-        PendingCall(ServerCallStreamObserver<PredictResponse> call, ServedVersion served, long startNanos,
-                AtomicInteger inFlight) {
+        PendingCall(ServerCallStreamObserver<PredictResponse> call, ServedVersion served, long startNanos) {
             this.call = call;
             this.served = served;
             this.startNanos = startNanos;
-            this.inFlight = inFlight;
         }
 
         void succeed(PredictResponse response) {
@@ -236,7 +224,6 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
                 call.onNext(response);
                 call.onCompleted();
             }
-            inFlight.decrementAndGet();
         }
 
         void fail(Status status) {
@@ -244,7 +231,6 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
             if (!call.isCancelled()) {
                 call.onError(status.asRuntimeException());
             }
-            inFlight.decrementAndGet();
         }
     }
 }
