@@ -21,11 +21,18 @@ final class Tools {
 
     private Tools() {}
 
-    /** Skips the calling test with a reason when the tool is not installed. */
+    /**
+     * Skips the calling test with a reason when the tool is not installed; fails it under
+     * {@code CI=true}, where a skipped check would pass by checking nothing.
+     */
     static String require(String tool) {
         Path path = Path.of("/usr/bin", tool);
-        assumeTrue(Files.isExecutable(path), tool + " is not installed (Debian packages prometheus and "
-                + "prometheus-alertmanager; .ci/run installs them)");
+        String missing = tool + " is not installed (Debian packages prometheus and prometheus-alertmanager;"
+                + " .ci/run installs them)";
+        if ("true".equals(System.getenv("CI")) && !Files.isExecutable(path)) {
+            throw new AssertionError("CI=true and " + missing);
+        }
+        assumeTrue(Files.isExecutable(path), missing);
         return path.toString();
     }
 

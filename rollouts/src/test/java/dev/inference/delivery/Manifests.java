@@ -1,6 +1,5 @@
 package dev.inference.delivery;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +65,7 @@ final class Manifests {
      * skips without kubectl.
      */
     static synchronized List<Manifest> built() throws IOException, InterruptedException {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")) || Files.isExecutable(Path.of("/usr/local/bin/kubectl")),
+        Required.that(Files.isExecutable(Path.of("/usr/bin/kubectl")) || Files.isExecutable(Path.of("/usr/local/bin/kubectl")),
                 "kubectl is not installed: the kustomize build cannot be checked");
         if (built != null) {
             return built;

@@ -1,6 +1,5 @@
 package dev.inference.delivery;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.Gson;
 import java.io.IOException;
@@ -43,7 +42,7 @@ final class SchemaCatalog {
 
     /** Loads every schema; skips the calling test, saying why, when the folder is absent. */
     static SchemaCatalog load() throws IOException {
-        assumeTrue(Files.isDirectory(SCHEMAS), "no schema folder at " + SCHEMAS + ": the manifests are validated "
+        Required.that(Files.isDirectory(SCHEMAS), "no schema folder at " + SCHEMAS + ": the manifests are validated "
                 + "against ../shared/schemas, which a plain clone of this repository does not have");
         SchemaCatalog catalog = new SchemaCatalog();
         catalog.byApiVersionAndKind.put(key("v1", "Namespace"), NAMESPACE);
