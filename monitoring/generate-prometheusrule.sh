@@ -14,7 +14,6 @@ metadata:
   name: inference-platform
   labels:
     app.kubernetes.io/part-of: inference-platform
-    role: alert-rules
 spec:
 YAML
   sed -e 's/^\(.\)/  \1/' rules/inference.rules.yml

@@ -3,7 +3,7 @@
 # CANARY_FLAGS="--inject-latency-ms 500" to watch an abort), open the UI, then run this. It starts a
 # Prometheus on 127.0.0.1:9090 (Debian's prometheus package) that labels the stable and canary
 # servers as a cluster's relabeling would, and runs the Rollout's steps with the real
-# AnalysisTemplates: weights 10/25/50 on the gateway, abort (weight 0, canary stopped) on a failed
+# AnalysisTemplates, read from the Rollout itself: weights on the gateway, abort (weight 0, canary stopped) on a failed
 # analysis, and a manual gate. TIME_SCALE (default 10) speeds the templates' intervals and pauses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +30,5 @@ prometheus_pid=$!
 trap 'kill $prometheus_pid 2>/dev/null' EXIT
 echo "Prometheus at http://127.0.0.1:9090; waiting for its first scrapes..."
 sleep 8
-java -cp rollouts/target/analysis.jar dev.inference.delivery.analysis.LocalRolloutMain \
+java -cp rollouts/target/analysis.jar dev.inference.delivery.rollout.LocalRolloutMain \
   --canary-pid "$canary_pid" --time-scale "${TIME_SCALE:-10}" "$@"

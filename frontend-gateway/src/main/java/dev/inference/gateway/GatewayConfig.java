@@ -24,8 +24,8 @@ public final class GatewayConfig {
     int port;
 
     @Option(names = "--management-port", defaultValue = "${env:GATEWAY_MANAGEMENT_PORT:-0}",
-            description = "A second port serving the same routes, for Prometheus and probes: in a mesh it"
-                    + " can bypass the sidecar's mTLS; 0 opens none [GATEWAY_MANAGEMENT_PORT] (default: ${DEFAULT-VALUE}).")
+            description = "A second port with only /metrics, /internal/health and gRPC health, for Prometheus and"
+                    + " probes outside the sidecar; 0 opens none [GATEWAY_MANAGEMENT_PORT] (default: ${DEFAULT-VALUE}).")
     int managementPort;
 
     @Option(names = "--upstream", defaultValue = "${env:GATEWAY_UPSTREAM}",

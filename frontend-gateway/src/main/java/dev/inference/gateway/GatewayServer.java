@@ -3,6 +3,7 @@ package dev.inference.gateway;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
@@ -37,6 +38,9 @@ import org.slf4j.LoggerFactory;
 public final class GatewayServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+    /** The longest a stopping gateway waits for calls in flight (the pod's grace period and sidecar allow for it). */
+    public static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
 
     private final Server server;
     private final int port;
@@ -81,11 +85,10 @@ public final class GatewayServer implements AutoCloseable {
                 .useClientTimeoutHeader(true)
                 .build();
 
-        ServerBuilder builder = Server.builder().http(new InetSocketAddress(config.host, config.port));
-        if (config.managementPort > 0) {
-            builder.http(new InetSocketAddress(config.host, config.managementPort));
-        }
-        Server server = builder
+        HttpService scrape = (ctx, req) -> HttpResponse.of(
+                MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), metrics.scrape());
+        ServerBuilder builder = Server.builder()
+                .http(new InetSocketAddress(config.host, config.port))
                 .maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
@@ -93,14 +96,22 @@ public final class GatewayServer implements AutoCloseable {
                 .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
-                .service("/metrics", (ctx, req) -> HttpResponse.of(
-                        MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), metrics.scrape()))
+                .service("/metrics", scrape)
                 .service("/internal/health", StatusEndpoints.health(upstreamHealth))
                 .service("/internal/stats", StatusEndpoints.stats(metrics.window(), local))
                 .service("/admin/traffic", new TrafficAdminService(local,
                         new AdminAccess(Optional.ofNullable(config.adminToken))))
-                .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(10))
-                .build();
+                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT);
+        if (config.managementPort > 0) {
+            // Outside the sidecar (no mTLS, no AuthorizationPolicy), so a port-based virtual host with
+            // only what scrapes and the kubelet's gRPC probes need: no Predict, REST, UI or admin.
+            builder.http(new InetSocketAddress(config.host, config.managementPort))
+                    .virtualHost(config.managementPort)
+                    .service(GrpcService.builder().addService(health.getHealthService()).build())
+                    .service("/metrics", scrape)
+                    .service("/internal/health", StatusEndpoints.health(upstreamHealth));
+        }
+        Server server = builder.build();
         server.start().join();
         int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
                 .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();

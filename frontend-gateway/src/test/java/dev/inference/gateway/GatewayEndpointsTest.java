@@ -56,23 +56,46 @@ class GatewayEndpointsTest {
         assertTrue(specification.contains("Classifies every instance of the request"), "docstrings from the .proto");
     }
 
+    /**
+     * The management port is outside the sidecar (no mTLS, no AuthorizationPolicy): it serves
+     * scrapes and probes, and nothing a user could call.
+     */
     @Test
-    void managementPortServesMetricsToo() throws Exception {
+    void managementPortServesOnlyMetricsAndHealth() throws Exception {
         int managementPort;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             managementPort = socket.getLocalPort();
         }
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
                 "--management-port", String.valueOf(managementPort));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", managementPort).usePlaintext().build();
         try {
-            HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                            "http://127.0.0.1:" + managementPort + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://127.0.0.1:" + managementPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, metrics.statusCode());
             assertTrue(metrics.body().contains("jvm_memory_used_bytes"));
+            assertEquals(ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus(), "the kubelet's gRPC probe");
+            for (String path : new String[] {"/ui/", "/admin/traffic", "/docs/", "/v1/models"}) {
+                assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + managementPort + path)).build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode(), path + " on the management port");
+            }
+            assertEquals(404, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://127.0.0.1:" + managementPort + "/v1/models/sentiment:predict"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"instances\":[\"x\"]}")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode(), "REST Predict on the management port");
+            io.grpc.StatusRuntimeException predict = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> dev.inference.api.v1.InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .predict(dev.inference.api.v1.PredictRequest.newBuilder().setModel("sentiment").addInstances("x").build()));
+            assertEquals(io.grpc.Status.Code.UNIMPLEMENTED, predict.getStatus().getCode(), "gRPC Predict on the management port");
+            assertEquals(200, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://127.0.0.1:" + gateway.port() + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode(), "the main port still serves everything");
             assertTrue(gateway.port() != managementPort);
         } finally {
+            channel.shutdownNow();
             gateway.close();
         }
     }

@@ -2,13 +2,13 @@ package dev.inference.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.inference.delivery.analysis.AnalysisRunner;
 import dev.inference.delivery.analysis.AnalysisTemplate;
-import dev.inference.delivery.analysis.LocalRollout;
 import dev.inference.delivery.analysis.Phase;
 import dev.inference.delivery.analysis.PrometheusQuery;
+import dev.inference.delivery.rollout.CanaryStrategy;
+import dev.inference.delivery.rollout.LocalRollout;
 import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.loadtest.Corpus;
@@ -49,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CanaryScenariosTest {
 
     private static final double TIME_SCALE = 30;
-    private static final Map<String, String> ARGS = Map.of("service-name", "inference-server", "canary-hash", "c4n4ry");
+    private static final Map<String, String> ARGS = Map.of("service-name", "inference-server", "canary-hash", "c4n4ry",
+            "namespace", "local");
     private static final double TRAFFIC_PER_SECOND = 60;
     /** Figures for the README, printed after each scenario. */
     private static final List<String> FIGURES = new ArrayList<>();
@@ -66,7 +67,7 @@ class CanaryScenariosTest {
 
     @BeforeAll
     static void requirePrometheus() {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/prometheus")),
+        Required.that(Files.isExecutable(Path.of("/usr/bin/prometheus")),
                 "Debian's prometheus package is not installed (.ci/run installs it)");
         DjlOffline.enforce();
     }
@@ -79,7 +80,8 @@ class CanaryScenariosTest {
         LocalRollout.Outcome outcome = rollout.run();
 
         assertEquals(LocalRollout.State.AT_MANUAL_GATE, outcome.state(), String.join("\n", log));
-        assertEquals(List.of("setWeight 10", "setWeight 25", "setWeight 50", "pause {} (promote to finish)"), outcome.steps());
+        assertEquals(strategy().steps().stream().map(Object::toString).toList(), outcome.steps(),
+                "every step of the Rollout, in its order, up to the manual gate");
         assertEquals(50, weight());
         LocalRollout.Outcome promoted = rollout.promote(outcome);
         assertEquals(LocalRollout.State.PROMOTED, promoted.state());
@@ -130,8 +132,8 @@ class CanaryScenariosTest {
         assertEquals(0, weight());
         assertTrue(outcome.steps().contains("canary stopped"));
         long canaryCalls = canaryCallsSeenByTheGateway();
-        double secondsToAbort = (outcome.abortedAtNanos() - trafficStartNanos) / 1e9;
-        String figure = String.format(Locale.ROOT, "%s: aborted %.1f s after the canary's first call, on the %d. measurement"
+        double secondsToAbort = (outcome.abortedAtNanos() - canaryTrafficFromNanos) / 1e9;
+        String figure = String.format(Locale.ROOT, "%s: aborted %.1f s after the rollout's first canary weight, on the %d. measurement"
                 + " of %s (%d failed; about %d s at the cluster's 30 s interval); %d user calls reached the canary"
                 + " (%.0f calls/s overall, 10%% to the canary)", scenario, secondsToAbort, failing.measurements(),
                 failingTemplate, failing.failed(), failing.measurements() * 30, canaryCalls, TRAFFIC_PER_SECOND);
@@ -139,13 +141,11 @@ class CanaryScenariosTest {
         System.out.println("FIGURE " + figure);
     }
 
+    private static CanaryStrategy strategy() throws Exception {
+        return CanaryStrategy.read(Manifests.ROOT.resolve("rollouts/rollout-inference-server.yaml"));
+    }
+
     private LocalRollout rollout() throws Exception {
-        Path rollouts = Manifests.ROOT.resolve("rollouts");
-        List<AnalysisTemplate> background = List.of(
-                AnalysisTemplate.read(rollouts.resolve("analysistemplate-canary-latency.yaml")),
-                AnalysisTemplate.read(rollouts.resolve("analysistemplate-canary-errors.yaml")),
-                AnalysisTemplate.read(rollouts.resolve("analysistemplate-canary-mesh-success.yaml")));
-        AnalysisTemplate gate = AnalysisTemplate.read(rollouts.resolve("analysistemplate-canary-traffic.yaml"));
         AnalysisRunner runner = new AnalysisRunner(new PrometheusQuery("http://127.0.0.1:" + prometheusPort), TIME_SCALE,
                 measurement -> log.add(measurement.toString()));
         LocalRollout.Platform platform = new LocalRollout.Platform() {
@@ -155,6 +155,9 @@ class CanaryScenariosTest {
                         .POST(HttpRequest.BodyPublishers.ofString("{\"canaryWeight\":" + percent + "}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, response.statusCode(), response.body());
+                if (percent > 0 && canaryTrafficFromNanos == 0) {
+                    canaryTrafficFromNanos = System.nanoTime();
+                }
             }
 
             @Override
@@ -162,12 +165,14 @@ class CanaryScenariosTest {
                 canary.stop(Duration.ofSeconds(2));
             }
         };
-        return new LocalRollout(platform, runner, background, gate, ARGS, TIME_SCALE, log::add);
+        return new LocalRollout(platform, strategy(), runner, AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts")),
+                ARGS, TIME_SCALE, log::add);
     }
 
     private final HttpClient http = HttpClient.newHttpClient();
     private int prometheusPort;
-    private long trafficStartNanos;
+    /** When the rollout first gave the canary a weight: the bad canary's first user calls. */
+    private volatile long canaryTrafficFromNanos;
 
     /** Stable v1 and canary v2 servers, the gateway at 10%, Prometheus, and traffic if asked for. */
     private void startPlatform(boolean withTraffic, String... canaryFaults) throws Exception {
@@ -208,7 +213,6 @@ class CanaryScenariosTest {
                     Thread.currentThread().interrupt();
                 }
             }, "traffic");
-            trafficStartNanos = System.nanoTime();
             traffic.start();
             awaitQuery("sum(rate(inference_requests_total{rollouts_pod_template_hash=\"c4n4ry\"}[1m])) > 0");
         }

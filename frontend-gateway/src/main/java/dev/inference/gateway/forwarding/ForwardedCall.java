@@ -100,7 +100,9 @@ final class ForwardedCall<R> {
                 outgoing.put(ascii(name), value);
             }
         }
-        route.pinHeader().ifPresent(track -> outgoing.put(TRACK_KEY, track));
+        // Unpinned calls say so: the Rollout's mirror route matches x-model-track: auto, because
+        // Argo puts managed routes above the pinned ones (orderRoutes in Argo's istio.go).
+        outgoing.put(TRACK_KEY, route.pinHeader().orElse(TrackPin.AUTO));
         AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
         AtomicReference<Metadata> trailers = new AtomicReference<>();
         InferenceServiceFutureStub stub = route.upstream().inference()

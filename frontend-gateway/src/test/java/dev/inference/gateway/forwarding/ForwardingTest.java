@@ -27,6 +27,23 @@ class ForwardingTest {
             PredictRequest.newBuilder().setModel("sentiment").addInstances("Lovely").build();
     private static final String TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+    /** The mesh's mirror route matches x-model-track: auto, so unpinned calls must say so. */
+    @Test
+    void unpinnedCallTellsTheMeshItIsUnpinned() throws Exception {
+        try (RecordingUpstream upstream = new RecordingUpstream("stable", 0)) {
+            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port());
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
+            try {
+                InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(3, TimeUnit.SECONDS).predict(REQUEST);
+
+                assertEquals("auto", upstream.headers.get(5, TimeUnit.SECONDS).get(TRACK));
+            } finally {
+                channel.shutdownNow();
+                gateway.close();
+            }
+        }
+    }
+
     @Test
     void grpcCallCarriesItsRemainingDeadlineRequestIdTraceAndPinUpstream() throws Exception {
         try (RecordingUpstream upstream = new RecordingUpstream("canary", 0)) {

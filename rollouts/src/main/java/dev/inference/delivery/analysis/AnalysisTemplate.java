@@ -20,6 +20,18 @@ public record AnalysisTemplate(String name, Map<String, String> args, List<Metri
 
     private static final Pattern ARG = Pattern.compile("\\{\\{\\s*args\\.([A-Za-z0-9_-]+)\\s*}}");
 
+    /** Every AnalysisTemplate of a folder ({@code analysistemplate-*.yaml}), by name. */
+    public static Map<String, AnalysisTemplate> readAll(Path dir) throws IOException {
+        Map<String, AnalysisTemplate> templates = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(file -> file.getFileName().toString().matches("analysistemplate-.*\\.yaml")).toList()) {
+                AnalysisTemplate template = read(file);
+                templates.put(template.name(), template);
+            }
+        }
+        return templates;
+    }
+
     @SuppressWarnings("unchecked")
     public static AnalysisTemplate read(Path file) throws IOException {
         Map<String, Object> document = new Yaml().load(Files.readString(file));

@@ -1,5 +1,6 @@
 package dev.inference.delivery.analysis;
 
+import dev.inference.delivery.GoDuration;
 import java.time.Duration;
 import java.util.Map;
 
@@ -31,7 +32,7 @@ public record MetricSpec(String name, Duration interval, int count, int failureL
             throw new IllegalArgumentException("metric " + metric.get("name") + " has no condition");
         }
         return new MetricSpec((String) metric.get("name"),
-                duration((String) metric.getOrDefault("interval", "60s")),
+                GoDuration.parse((String) metric.getOrDefault("interval", "60s")),
                 intValue(metric.get("count"), 0), intValue(metric.get("failureLimit"), 0),
                 intValue(metric.get("inconclusiveLimit"), 0),
                 intValue(metric.get("consecutiveErrorLimit"), DEFAULT_CONSECUTIVE_ERROR_LIMIT),
@@ -62,19 +63,5 @@ public record MetricSpec(String name, Duration interval, int count, int failureL
 
     private static int intValue(Object value, int fallback) {
         return value == null ? fallback : Integer.parseInt(String.valueOf(value));
-    }
-
-    /** Argo's durations: 30s, 5m, 1h, 500ms. */
-    static Duration duration(String text) {
-        if (text.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-        }
-        long amount = Long.parseLong(text.substring(0, text.length() - 1));
-        return switch (text.charAt(text.length() - 1)) {
-            case 's' -> Duration.ofSeconds(amount);
-            case 'm' -> Duration.ofMinutes(amount);
-            case 'h' -> Duration.ofHours(amount);
-            default -> throw new IllegalArgumentException("unsupported duration " + text);
-        };
     }
 }

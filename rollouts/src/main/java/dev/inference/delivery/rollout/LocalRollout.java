@@ -1,5 +1,14 @@
-package dev.inference.delivery.analysis;
+package dev.inference.delivery.rollout;
 
+import dev.inference.delivery.analysis.AnalysisRunner;
+import dev.inference.delivery.analysis.AnalysisTemplate;
+import dev.inference.delivery.analysis.Phase;
+import dev.inference.delivery.rollout.CanaryStrategy.Analysis;
+import dev.inference.delivery.rollout.CanaryStrategy.Pause;
+import dev.inference.delivery.rollout.CanaryStrategy.SetCanaryScale;
+import dev.inference.delivery.rollout.CanaryStrategy.SetMirrorRoute;
+import dev.inference.delivery.rollout.CanaryStrategy.SetWeight;
+import dev.inference.delivery.rollout.CanaryStrategy.Step;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +20,11 @@ import java.util.function.Consumer;
 /**
  * The canary steps of rollouts/rollout-inference-server.yaml, run against the local platform:
  * the gateway's canary weight stands in for the VirtualService weights, stopping the canary
- * server for scaling it to zero. Weights go 10, 25, 50 with the background analysis running and
- * the traffic gate after 10; the rollout then waits at the manual gate for {@link #promote()}.
- * A Failed or Error analysis aborts as Argo does: weight 0 at once, then the canary stops.
+ * server for scaling it to zero. The steps are read from the Rollout itself, so the two cannot
+ * drift. As in Argo, the background analysis runs from {@code startingStep} to the end, inline
+ * analyses block their step, and a Failed or Error analysis aborts: weight 0 at once, the canary
+ * stopped after {@code abortScaleDownDelaySeconds}. Scaling and mirroring steps have no local
+ * counterpart (one canary process runs throughout; the gateway mirrors nothing) and are logged.
  */
 public final class LocalRollout {
 
@@ -31,76 +42,78 @@ public final class LocalRollout {
     /** How a rollout ended, and the analyses that decided it. */
     public record Outcome(State state, List<String> steps, AnalysisRunner.Result deciding, long abortedAtNanos) {}
 
-    static final int[] WEIGHTS = {10, 25, 50};
-    static final Duration STEP_PAUSE = Duration.ofMinutes(5);
-
     private final Platform platform;
+    private final CanaryStrategy strategy;
     private final AnalysisRunner runner;
-    private final List<AnalysisTemplate> background;
-    private final AnalysisTemplate trafficGate;
+    private final Map<String, AnalysisTemplate> templates;
     private final Map<String, String> args;
     private final double timeScale;
     private final Consumer<String> log;
 
-    public LocalRollout(Platform platform, AnalysisRunner runner, List<AnalysisTemplate> background,
-            AnalysisTemplate trafficGate, Map<String, String> args, double timeScale, Consumer<String> log) {
+    /**
+     * @param templates the AnalysisTemplates by name, as the Rollout's steps refer to them
+     * @param timeScale divides every pause and delay (the runner divides the analysis intervals)
+     */
+    public LocalRollout(Platform platform, CanaryStrategy strategy, AnalysisRunner runner,
+            Map<String, AnalysisTemplate> templates, Map<String, String> args, double timeScale, Consumer<String> log) {
         this.platform = platform;
+        this.strategy = strategy;
         this.runner = runner;
-        this.background = background;
-        this.trafficGate = trafficGate;
+        this.templates = templates;
         this.args = args;
         this.timeScale = timeScale;
         this.log = log;
     }
 
     public Outcome run() throws Exception {
-        List<String> steps = new ArrayList<>();
-        AnalysisRunner.Result last = null;
-        for (int weight : WEIGHTS) {
-            platform.setCanaryWeight(weight);
-            steps.add("setWeight " + weight);
-            log.accept("canary weight " + weight + "%");
-            AnalysisRunner.Result result = weight == WEIGHTS[0] ? gateStep() : pauseStep();
-            last = result;
-            log.accept("analysis at " + weight + "%: " + result.phase());
-            if (result.phase() == Phase.FAILED || result.phase() == Phase.ERROR) {
-                return abort(steps, result);
+        List<String> done = new ArrayList<>();
+        // A new canary starts with no traffic (Argo's weight before the first setWeight is 0).
+        platform.setCanaryWeight(0);
+        Background background = null;
+        try {
+            for (int index = 0; index < strategy.steps().size(); index++) {
+                Step step = strategy.steps().get(index);
+                if (background == null && index >= strategy.startingStep()) {
+                    background = new Background(templates(strategy.backgroundTemplates()));
+                }
+                log.accept("step " + index + ": " + step);
+                done.add(step.toString());
+                AnalysisRunner.Result inline = perform(step, background);
+                AnalysisRunner.Result backgroundResult = background != null && background.ended() ? background.stop() : null;
+                AnalysisRunner.Result result = merge(backgroundResult, inline);
+                if (result != null && (result.phase() == Phase.FAILED || result.phase() == Phase.ERROR)) {
+                    return abort(done, result);
+                }
+                if (inline != null && inline.phase() == Phase.INCONCLUSIVE) {
+                    done.add("paused: inconclusive analysis");
+                    return new Outcome(State.PAUSED_INCONCLUSIVE, done, merge(background == null ? null : background.stop(), inline), 0);
+                }
+                if (step instanceof Pause pause && pause.indefinite()) {
+                    return new Outcome(State.AT_MANUAL_GATE, done, background == null ? null : background.stop(), 0);
+                }
             }
-            if (result.phase() == Phase.INCONCLUSIVE) {
-                steps.add("paused: inconclusive analysis");
-                return new Outcome(State.PAUSED_INCONCLUSIVE, steps, result, 0);
+            throw new IllegalStateException("the Rollout's steps end without the manual gate (pause {})");
+        } finally {
+            if (background != null) {
+                background.stop();
             }
         }
-        steps.add("pause {} (promote to finish)");
-        return new Outcome(State.AT_MANUAL_GATE, steps, last, 0);
     }
 
-    /**
-     * The first weight step lasts as long as the traffic gate (an inline analysis step), while the
-     * background analysis runs beside it; a background failure ends the step early.
-     */
-    private AnalysisRunner.Result gateStep() throws Exception {
-        AtomicBoolean gateDone = new AtomicBoolean();
-        CompletableFuture<AnalysisRunner.Result> backgroundRun = CompletableFuture.supplyAsync(() -> {
-            try {
-                return runner.run(background, args, gateDone::get);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        });
-        AnalysisRunner.Result gate = runner.run(List.of(trafficGate), args, backgroundRun::isDone);
-        gateDone.set(true);
-        AnalysisRunner.Result backgroundResult = backgroundRun.get();
-        List<AnalysisRunner.MetricResult> metrics = new ArrayList<>(backgroundResult.metrics());
-        metrics.addAll(gate.metrics());
-        return new AnalysisRunner.Result(backgroundResult.phase().worse(gate.phase()), metrics);
-    }
-
-    /** A timed pause with the background analysis running. */
-    private AnalysisRunner.Result pauseStep() throws Exception {
-        long end = System.nanoTime() + (long) (STEP_PAUSE.toNanos() / timeScale);
-        return runner.run(background, args, () -> System.nanoTime() > end);
+    /** Carries out one step; the result of its inline analysis, if it has one. */
+    private AnalysisRunner.Result perform(Step step, Background background) throws Exception {
+        if (step instanceof SetWeight weight) {
+            platform.setCanaryWeight(weight.percent());
+        } else if (step instanceof Pause pause && !pause.indefinite()) {
+            sleepUnless(pause.duration().orElseThrow(), background);
+        } else if (step instanceof Analysis analysis) {
+            return runner.run(templates(analysis.templates()), args, () -> background != null && background.ended());
+        } else if (step instanceof SetMirrorRoute) {
+            log.accept("  (no local counterpart: the local gateway mirrors nothing)");
+        } else if (step instanceof SetCanaryScale) {
+            log.accept("  (no local counterpart: one canary server runs throughout)");
+        }
+        return null;
     }
 
     /** Passes the manual gate: all traffic to the new version. */
@@ -119,9 +132,69 @@ public final class LocalRollout {
         platform.setCanaryWeight(0);
         long abortedAt = System.nanoTime();
         steps.add("aborted: weight 0");
-        log.accept("ABORTED: canary weight 0%, stopping the canary");
+        log.accept("ABORTED: canary weight 0%; the canary stops after abortScaleDownDelaySeconds");
+        Thread.sleep(scaled(strategy.abortScaleDownDelay()).toMillis());
         platform.stopCanary();
         steps.add("canary stopped");
         return new Outcome(State.ABORTED, steps, result, abortedAt);
+    }
+
+    /** Waits out a timed pause; a background analysis that ends meanwhile ends it early. */
+    private void sleepUnless(Duration pause, Background background) throws InterruptedException {
+        long end = System.nanoTime() + scaled(pause).toNanos();
+        while (System.nanoTime() < end && (background == null || !background.ended())) {
+            Thread.sleep(Math.max(1, Math.min(50, (end - System.nanoTime()) / 1_000_000)));
+        }
+    }
+
+    private Duration scaled(Duration duration) {
+        return Duration.ofNanos((long) (duration.toNanos() / timeScale));
+    }
+
+    private List<AnalysisTemplate> templates(List<String> names) {
+        return names.stream().map(name -> {
+            AnalysisTemplate template = templates.get(name);
+            if (template == null) {
+                throw new IllegalArgumentException("the Rollout names AnalysisTemplate " + name + ", which is not among "
+                        + templates.keySet());
+            }
+            return template;
+        }).toList();
+    }
+
+    private static AnalysisRunner.Result merge(AnalysisRunner.Result first, AnalysisRunner.Result second) {
+        if (first == null || second == null) {
+            return first == null ? second : first;
+        }
+        List<AnalysisRunner.MetricResult> metrics = new ArrayList<>(first.metrics());
+        metrics.addAll(second.metrics());
+        return new AnalysisRunner.Result(first.phase().worse(second.phase()), metrics);
+    }
+
+    /** The background analysis: one run from the starting step until stopped or ended badly. */
+    private final class Background {
+        private final AtomicBoolean stopping = new AtomicBoolean();
+        private final CompletableFuture<AnalysisRunner.Result> run;
+
+        Background(List<AnalysisTemplate> background) {
+            log.accept("background analysis starts: " + strategy.backgroundTemplates());
+            run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return runner.run(background, args, stopping::get);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+
+        boolean ended() {
+            return run.isDone();
+        }
+
+        AnalysisRunner.Result stop() {
+            stopping.set(true);
+            return run.join();
+        }
     }
 }

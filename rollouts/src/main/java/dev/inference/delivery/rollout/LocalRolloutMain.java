@@ -1,5 +1,8 @@
-package dev.inference.delivery.analysis;
+package dev.inference.delivery.rollout;
 
+import dev.inference.delivery.analysis.AnalysisRunner;
+import dev.inference.delivery.analysis.AnalysisTemplate;
+import dev.inference.delivery.analysis.PrometheusQuery;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -10,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -39,8 +41,13 @@ public final class LocalRolloutMain implements Callable<Integer> {
             description = "The rollouts_pod_template_hash label Prometheus gives the canary (default: ${DEFAULT-VALUE}).")
     String canaryHash;
 
-    @Option(names = "--templates", defaultValue = "rollouts", description = "Directory of the AnalysisTemplates.")
-    Path templates;
+    @Option(names = "--rollouts", defaultValue = "rollouts",
+            description = "Directory of the Rollout and its AnalysisTemplates (default: ${DEFAULT-VALUE}).")
+    Path rollouts;
+
+    @Option(names = "--namespace", defaultValue = "local",
+            description = "The namespace label Prometheus gives the servers (default: ${DEFAULT-VALUE}).")
+    String namespace;
 
     @Option(names = "--time-scale", defaultValue = "10",
             description = "Divides the templates' intervals and the steps' pauses (default: ${DEFAULT-VALUE}).")
@@ -72,12 +79,11 @@ public final class LocalRolloutMain implements Callable<Integer> {
         AnalysisRunner runner = new AnalysisRunner(new PrometheusQuery(prometheus), timeScale, measurement ->
                 say(measurement.template() + "/" + measurement.metric() + " #" + measurement.index() + ": "
                         + measurement.phase() + " " + (measurement.error() != null ? measurement.error() : measurement.result())));
-        LocalRollout rollout = new LocalRollout(platform, runner,
-                List.of(AnalysisTemplate.read(templates.resolve("analysistemplate-canary-latency.yaml")),
-                        AnalysisTemplate.read(templates.resolve("analysistemplate-canary-errors.yaml")),
-                        AnalysisTemplate.read(templates.resolve("analysistemplate-canary-mesh-success.yaml"))),
-                AnalysisTemplate.read(templates.resolve("analysistemplate-canary-traffic.yaml")),
-                Map.of("service-name", "inference-server", "canary-hash", canaryHash), timeScale, LocalRolloutMain::say);
+        LocalRollout rollout = new LocalRollout(platform,
+                CanaryStrategy.read(rollouts.resolve("rollout-inference-server.yaml")), runner,
+                AnalysisTemplate.readAll(rollouts),
+                Map.of("service-name", "inference-server", "canary-hash", canaryHash, "namespace", namespace),
+                timeScale, LocalRolloutMain::say);
         LocalRollout.Outcome outcome = rollout.run();
         say("rollout: " + outcome.state() + " " + outcome.steps());
         if (outcome.state() != LocalRollout.State.AT_MANUAL_GATE) {

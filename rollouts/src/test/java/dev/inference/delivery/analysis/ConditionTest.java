@@ -60,7 +60,8 @@ class ConditionTest {
             for (Path file : templates) {
                 AnalysisTemplate template = AnalysisTemplate.read(file);
                 for (MetricSpec metric : template.metrics()) {
-                    String query = template.resolve(metric.query(), Map.of("service-name", "svc", "canary-hash", "abc"));
+                    String query = template.resolve(metric.query(), Map.of("service-name", "svc", "canary-hash", "abc",
+                            "namespace", "ns"));
                     assertFalse(query.contains("{{"), query);
                 }
             }
