@@ -21,12 +21,12 @@ import dev.inference.gateway.forwarding.ForwardingInferenceService;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
-import dev.inference.gateway.routing.UpstreamHealth;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,13 +44,13 @@ public final class GatewayServer implements AutoCloseable {
 
     private final Server server;
     private final int port;
-    private final UpstreamHealth upstreamHealth;
+    private final List<Upstream> upstreams;
     private final HealthStatusManager health;
 
-    private GatewayServer(Server server, int port, UpstreamHealth upstreamHealth, HealthStatusManager health) {
+    private GatewayServer(Server server, int port, List<Upstream> upstreams, HealthStatusManager health) {
         this.server = server;
         this.port = port;
-        this.upstreamHealth = upstreamHealth;
+        this.upstreams = upstreams;
         this.health = health;
     }
 
@@ -59,17 +59,19 @@ public final class GatewayServer implements AutoCloseable {
         Optional<TrackRouter.Local> local;
         if (config.localMode()) {
             TrackRouter.Local split = new TrackRouter.Local(
-                    Upstream.connect(TrackRouter.Local.STABLE, config.stable),
-                    Upstream.connect(TrackRouter.Local.CANARY, config.canary), config.canaryWeight);
+                    Upstream.healthChecked(TrackRouter.Local.STABLE, config.stable),
+                    Upstream.healthChecked(TrackRouter.Local.CANARY, config.canary), config.canaryWeight);
             router = split;
             local = Optional.of(split);
         } else {
-            router = TrackRouter.mesh(Upstream.connect(Upstream.MESH, config.upstream));
+            router = TrackRouter.mesh(Upstream.mesh(config.upstream));
             local = Optional.empty();
         }
         GatewayMetrics metrics = new GatewayMetrics();
         local.ifPresent(split -> metrics.registerCanaryWeight(split::canaryWeight));
-        UpstreamHealth upstreamHealth = new UpstreamHealth(router.upstreams());
+        // The first calls should not find the servers "not yet checked"; a server that is down
+        // does not hold the start-up for longer than this.
+        router.upstreams().forEach(upstream -> upstream.awaitFirstCheck(Duration.ofSeconds(3)));
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -92,16 +94,19 @@ public final class GatewayServer implements AutoCloseable {
                 .maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
+                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT);
+        // On the default virtual host only: services added to the ServerBuilder itself would be
+        // served by the management port's virtual host too.
+        builder.defaultVirtualHost()
                 .service(grpc, service -> service.decorate(new GrpcHeadersFilter()).decorate(new JsonByDefault()))
                 .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
                 .service("/metrics", scrape)
-                .service("/internal/health", StatusEndpoints.health(upstreamHealth))
+                .service("/internal/health", StatusEndpoints.health(router.upstreams()))
                 .service("/internal/stats", StatusEndpoints.stats(metrics.window(), local))
                 .service("/admin/traffic", new TrafficAdminService(local,
-                        new AdminAccess(Optional.ofNullable(config.adminToken))))
-                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT);
+                        new AdminAccess(Optional.ofNullable(config.adminToken))));
         if (config.managementPort > 0) {
             // Outside the sidecar (no mTLS, no AuthorizationPolicy), so a port-based virtual host with
             // only what scrapes and the kubelet's gRPC probes need: no Predict, REST, UI or admin.
@@ -109,7 +114,7 @@ public final class GatewayServer implements AutoCloseable {
                     .virtualHost(config.managementPort)
                     .service(GrpcService.builder().addService(health.getHealthService()).build())
                     .service("/metrics", scrape)
-                    .service("/internal/health", StatusEndpoints.health(upstreamHealth));
+                    .service("/internal/health", StatusEndpoints.health(router.upstreams()));
         }
         Server server = builder.build();
         server.start().join();
@@ -118,7 +123,7 @@ public final class GatewayServer implements AutoCloseable {
         log.info("gateway on http://{}:{}/ui/ ({} mode{}){}", config.host, port, local.isPresent() ? "local" : "mesh",
                 local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""),
                 config.managementPort > 0 ? ", management port " + config.managementPort : "");
-        return new GatewayServer(server, port, upstreamHealth, health);
+        return new GatewayServer(server, port, router.upstreams(), health);
     }
 
     /** The main port. */
@@ -133,7 +138,7 @@ public final class GatewayServer implements AutoCloseable {
     public void closeOnJvmShutdown() {
         server.closeOnJvmShutdown(() -> {
             health.enterTerminalState();
-            upstreamHealth.close();
+            upstreams.forEach(Upstream::close);
         });
     }
 
@@ -141,6 +146,6 @@ public final class GatewayServer implements AutoCloseable {
     public void close() {
         health.enterTerminalState();
         server.stop().join();
-        upstreamHealth.close();
+        upstreams.forEach(Upstream::close);
     }
 }

@@ -61,9 +61,7 @@ public final class TestPlatform implements AutoCloseable {
 
     public static GatewayServer gateway(String... flags) {
         List<String> args = withDefaults(flags, "--host", "127.0.0.1", "--port", "0");
-        GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(args.toArray(String[]::new)));
-        awaitUpstreamHealth(gateway);
-        return gateway;
+        return GatewayServer.start(GatewayConfig.parse(args.toArray(String[]::new)));
     }
 
     /** The flags plus each default flag-value pair whose flag they do not give. */
@@ -108,24 +106,6 @@ public final class TestPlatform implements AutoCloseable {
             request.headers(headers);
         }
         return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Waits until the gateway's health checks have reached its upstreams (they run every second). */
-    private static void awaitUpstreamHealth(GatewayServer gateway) {
-        HttpClient client = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(url(gateway, "/internal/health")))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                if (!health.body().contains("UNKNOWN")) {
-                    return;
-                }
-                Thread.sleep(50);
-            } catch (IOException | InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     @Override

@@ -6,7 +6,7 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.server.HttpService;
 import dev.inference.gateway.metrics.TrafficWindow;
 import dev.inference.gateway.routing.TrackRouter;
-import dev.inference.gateway.routing.UpstreamHealth;
+import dev.inference.gateway.routing.Upstream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,15 +19,20 @@ public final class StatusEndpoints {
 
     private StatusEndpoints() {}
 
-    /** 200 while at least one upstream is SERVING, else 503; the body lists every upstream. */
-    public static HttpService health(UpstreamHealth health) {
+    /**
+     * 200 while at least one upstream is SERVING, else 503; the body lists every upstream. In mesh
+     * mode the gateway does not check the Service itself (Istio judges its pods), so it counts as
+     * SERVING.
+     */
+    public static HttpService health(List<Upstream> upstreams) {
         return (ctx, req) -> {
-            JsonObject upstreams = new JsonObject();
-            health.statuses().forEach((name, status) -> upstreams.addProperty(name, status.name()));
+            JsonObject statuses = new JsonObject();
+            upstreams.forEach(upstream -> statuses.addProperty(upstream.name(), upstream.isHealthy() ? "SERVING" : "NOT_SERVING"));
+            boolean anyServing = upstreams.stream().anyMatch(Upstream::isHealthy);
             JsonObject body = new JsonObject();
-            body.addProperty("status", health.anyServing() ? "SERVING" : "NOT_SERVING");
-            body.add("upstreams", upstreams);
-            return JsonResponses.of(health.anyServing() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE, body);
+            body.addProperty("status", anyServing ? "SERVING" : "NOT_SERVING");
+            body.add("upstreams", statuses);
+            return JsonResponses.of(anyServing ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE, body);
         };
     }
 

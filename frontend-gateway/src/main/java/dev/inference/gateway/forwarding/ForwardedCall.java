@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
 
 /**
  * One call on its way through the gateway: propagates the remaining deadline, cancellation,
- * {@code x-request-id}, {@code traceparent} and the pin; fails a pinned call over to an unpinned
- * route once when its track is UNAVAILABLE; pins the user to the track that answered.
+ * {@code x-request-id}, {@code traceparent} and the pin; retries a call that its upstream refused
+ * (UNAVAILABLE) once on another route; pins the user to the track that answered.
  */
 final class ForwardedCall<R> {
 
@@ -124,9 +124,16 @@ final class ForwardedCall<R> {
             @Override
             public void onFailure(Throwable error) {
                 Status status = Status.fromThrowable(error);
-                if (status.getCode() == Status.Code.UNAVAILABLE && route.pinHeader().isPresent() && mayFailOver) {
-                    attempt(router.failover(route), false);
-                    return;
+                // Predict is idempotent, and UNAVAILABLE means the server refused or lost the call
+                // (connection refused or reset, GOAWAY, a draining server): one retry elsewhere,
+                // inside what is left of the deadline.
+                if (status.getCode() == Status.Code.UNAVAILABLE && mayFailOver) {
+                    Optional<TrackRouter.Route> retry = router.failover(route);
+                    if (retry.isPresent()) {
+                        metrics.retried(route.upstream().name());
+                        attempt(retry.get(), false);
+                        return;
+                    }
                 }
                 String track = headerOf(TRACK_KEY, responseHeaders, trailers).orElse(route.upstream().name());
                 finish(track, headerOf(VERSION_KEY, responseHeaders, trailers).orElse(null),

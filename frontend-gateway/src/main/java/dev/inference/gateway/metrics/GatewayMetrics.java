@@ -58,6 +58,15 @@ public final class GatewayMetrics {
         }
     }
 
+    /** A call that its upstream refused (UNAVAILABLE) and that the gateway sent once more elsewhere. */
+    public void retried(String fromTrack) {
+        counters.computeIfAbsent("retry|" + fromTrack, key -> Counter.builder("gateway.retries")
+                        .description("Calls retried on another route after their upstream answered UNAVAILABLE, by the track that refused")
+                        .tags("track", fromTrack)
+                        .register(registry))
+                .increment();
+    }
+
     public void registerCanaryWeight(IntSupplier weight) {
         Gauge.builder("gateway.canary.weight", weight::getAsInt)
                 .description("Percent of unpinned requests sent to the canary (local mode)")

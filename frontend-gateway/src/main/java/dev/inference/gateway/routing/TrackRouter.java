@@ -5,7 +5,10 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Chooses the upstream of a call from the user's pin and, in local mode, the canary weight. */
+/**
+ * Chooses the upstream of a call from the user's pin and, in local mode, the canary weight and the
+ * upstreams' health.
+ */
 public interface TrackRouter {
 
     /**
@@ -19,8 +22,11 @@ public interface TrackRouter {
     /** The route for a call pinned to {@code pin}, or an unpinned one when it is empty. */
     Route route(Optional<String> pin);
 
-    /** Where to retry, unpinned, a pinned call whose route answered UNAVAILABLE. */
-    Route failover(Route failed);
+    /**
+     * Where to retry, once and unpinned, a call whose route answered UNAVAILABLE; empty where no
+     * retry can help.
+     */
+    Optional<Route> failover(Route failed);
 
     List<Upstream> upstreams();
 
@@ -34,8 +40,8 @@ public interface TrackRouter {
 
             /** The mesh knows which pods are gone; without the pin it routes by weight to live ones. */
             @Override
-            public Route failover(Route failed) {
-                return new Route(upstream, Optional.empty());
+            public Optional<Route> failover(Route failed) {
+                return Optional.of(new Route(upstream, Optional.empty()));
             }
 
             @Override
@@ -45,7 +51,13 @@ public interface TrackRouter {
         };
     }
 
-    /** Local mode: the gateway splits unpinned calls between a stable and a canary server itself. */
+    /**
+     * Local mode: the gateway splits unpinned calls between a stable and a canary server itself,
+     * among those that are SERVING. A track at weight 0 gets no unpinned call even when it is the
+     * only one up (an aborted canary stays at 0), except stable, the known-good version, which takes
+     * the calls when nothing with a weight is up. A pinned call whose track is down goes to the
+     * other track unpinned, and the answer re-pins the user.
+     */
     final class Local implements TrackRouter {
 
         public static final String STABLE = "stable";
@@ -64,16 +76,31 @@ public interface TrackRouter {
         @Override
         public Route route(Optional<String> pin) {
             if (pin.isPresent() && (pin.get().equals(STABLE) || pin.get().equals(CANARY))) {
-                return new Route(pin.get().equals(CANARY) ? canary : stable, pin);
+                Upstream pinned = pin.get().equals(CANARY) ? canary : stable;
+                if (pinned.isHealthy()) {
+                    return new Route(pinned, pin);
+                }
+                return failover(new Route(pinned, pin)).orElse(new Route(pinned, pin));
             }
-            boolean toCanary = ThreadLocalRandom.current().nextInt(100) < canaryWeight.get();
-            return new Route(toCanary ? canary : stable, Optional.empty());
+            int weight = canaryWeight.get();
+            boolean canaryTakes = weight > 0 && canary.isHealthy();
+            boolean stableTakes = weight < 100 && stable.isHealthy();
+            Upstream chosen;
+            if (canaryTakes && stableTakes) {
+                chosen = ThreadLocalRandom.current().nextInt(100) < weight ? canary : stable;
+            } else {
+                // One or none up: a call to an upstream that is down fails at once (its group is empty).
+                chosen = canaryTakes ? canary : stable;
+            }
+            return new Route(chosen, Optional.empty());
         }
 
-        /** The other server: a weighted pick could land on the one that just failed. */
+        /** The other server, if it is up and may take unpinned calls. */
         @Override
-        public Route failover(Route failed) {
-            return new Route(failed.upstream() == canary ? stable : canary, Optional.empty());
+        public Optional<Route> failover(Route failed) {
+            Upstream other = failed.upstream() == canary ? stable : canary;
+            boolean mayTake = other == stable || canaryWeight.get() > 0;
+            return other.isHealthy() && mayTake ? Optional.of(new Route(other, Optional.empty())) : Optional.empty();
         }
 
         @Override

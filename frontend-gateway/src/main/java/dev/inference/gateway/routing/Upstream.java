@@ -1,26 +1,78 @@
 package dev.inference.gateway.routing;
 
+import com.linecorp.armeria.client.Endpoint;
+import com.linecorp.armeria.client.endpoint.EndpointGroup;
 import com.linecorp.armeria.client.grpc.GrpcClients;
+import com.linecorp.armeria.common.SessionProtocol;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
-import io.grpc.health.v1.HealthGrpc;
-import io.grpc.health.v1.HealthGrpc.HealthFutureStub;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * One inference service the gateway forwards to: a local server of a known track, or the mesh
- * service whose track only the responses tell.
+ * service whose track only the responses tell. gRPC over HTTP/2 without TLS (the mesh adds mTLS).
  *
  * @param name the track in local mode ({@code stable}, {@code canary}); {@code mesh} in mesh mode
+ * @param endpoints where its calls go; empty while a health-checked server is not SERVING
+ * @param healthChecks the group whose checks decide {@link #isHealthy()}
  */
-public record Upstream(String name, String address, InferenceServiceFutureStub inference, HealthFutureStub health) {
+public record Upstream(String name, EndpointGroup endpoints, InferenceServiceFutureStub inference,
+        EndpointGroup healthChecks, BooleanSupplier healthy) implements AutoCloseable {
 
     public static final String MESH = "mesh";
 
-    /** A client for {@code host:port}, speaking gRPC over HTTP/2 without TLS (the mesh adds mTLS). */
-    public static Upstream connect(String name, String address) {
-        String uri = "h2c://" + address + "/";
-        return new Upstream(name, address,
-                GrpcClients.newClient(uri, InferenceServiceGrpc.InferenceServiceFutureStub.class),
-                GrpcClients.newClient(uri, HealthGrpc.HealthFutureStub.class));
+    /** How often a local server's health is asked. */
+    static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(500);
+
+    /**
+     * A local server of one track, health-checked: while it is not SERVING (loading, draining,
+     * gone) its group is empty, so the router sends it nothing and a call to it fails at once.
+     */
+    public static Upstream healthChecked(String name, String address) {
+        EndpointGroup group = new GrpcHealthCheckedEndpointGroupBuilder(Endpoint.parse(address))
+                .retryInterval(HEALTH_CHECK_INTERVAL)
+                // Fail at once when the server is down (0 would mean "wait for ever").
+                .selectionTimeout(Duration.ofMillis(1))
+                .build();
+        return new Upstream(name, group, stub(group), group, () -> !group.endpoints().isEmpty());
+    }
+
+    /**
+     * The mesh's Service. Its calls do not depend on the gateway's health checks: one answer comes
+     * from one pod behind the Service, and a draining pod's NOT_SERVING must not stop all traffic;
+     * Envoy's outlier detection and retries judge pods one by one. The checks only tell whether the
+     * Service answers at all, for {@code /internal/health}.
+     */
+    public static Upstream mesh(String address) {
+        Endpoint endpoint = Endpoint.parse(address);
+        EndpointGroup reachable = new GrpcHealthCheckedEndpointGroupBuilder(endpoint)
+                .answerIsEnough()
+                .retryInterval(HEALTH_CHECK_INTERVAL)
+                .build();
+        return new Upstream(MESH, endpoint, stub(endpoint), reachable, () -> !reachable.endpoints().isEmpty());
+    }
+
+    public boolean isHealthy() {
+        return healthy.getAsBoolean();
+    }
+
+    /** Waits, at most {@code timeout}, for the first health check to report. */
+    public void awaitFirstCheck(Duration timeout) {
+        try {
+            healthChecks.whenReady().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception notYet) {
+            // Not SERVING yet or not reachable: the router keeps asking, and routes around it meanwhile.
+        }
+    }
+
+    @Override
+    public void close() {
+        healthChecks.close();
+    }
+
+    private static InferenceServiceFutureStub stub(EndpointGroup endpoints) {
+        return GrpcClients.builder(SessionProtocol.H2C, endpoints).build(InferenceServiceGrpc.InferenceServiceFutureStub.class);
     }
 }
