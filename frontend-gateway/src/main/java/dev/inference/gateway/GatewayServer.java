@@ -17,6 +17,8 @@ import dev.inference.gateway.admin.TrafficAdminService;
 import dev.inference.gateway.errors.GrpcHeadersFilter;
 import dev.inference.gateway.errors.JsonByDefault;
 import dev.inference.gateway.errors.RestErrors;
+import dev.inference.gateway.errors.RestRoutes;
+import dev.inference.gateway.logging.ErrorLog;
 import dev.inference.gateway.forwarding.ForwardingInferenceService;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
@@ -76,7 +78,8 @@ public final class GatewayServer implements AutoCloseable {
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
 
-        RestErrors restErrors = new RestErrors();
+        RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
+        RestErrors restErrors = new RestErrors(restRoutes);
         GrpcService grpc = GrpcService.builder()
                 .addService(new ForwardingInferenceService(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
                         Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout()))
@@ -94,11 +97,13 @@ public final class GatewayServer implements AutoCloseable {
                 .maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
-                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT);
+                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT)
+                .decorator(ErrorLog.decorator());
         // On the default virtual host only: services added to the ServerBuilder itself would be
         // served by the management port's virtual host too.
         builder.defaultVirtualHost()
-                .service(grpc, service -> service.decorate(new GrpcHeadersFilter()).decorate(new JsonByDefault()))
+                .service(grpc, service -> service.decorate(new GrpcHeadersFilter()).decorate(new JsonByDefault())
+                        .decorate(restRoutes))
                 .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())

@@ -2,10 +2,12 @@ package dev.inference.gateway.errors;
 
 import com.google.gson.JsonObject;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
@@ -19,6 +21,13 @@ import io.grpc.Status;
  */
 public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHandler {
 
+    private final RestRoutes routes;
+
+    /** @param routes the REST routes, whose methods a 405 names in {@code Allow} */
+    public RestErrors(RestRoutes routes) {
+        this.routes = routes;
+    }
+
     /** Transcoded calls that ended with a gRPC status other than OK. */
     @Override
     public HttpResponse handle(ServiceRequestContext ctx, Status status, AggregatedHttpResponse response) {
@@ -31,24 +40,43 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
         return null; // Armeria's default handling, which then renders the status below
     }
 
-    /** Errors Armeria produces itself: unknown route, body too large, timeouts. */
+    /**
+     * Errors Armeria produces itself: unknown route, body too large, timeouts, and protocol
+     * violations, which come without a context or, when the request line or headers could not be
+     * read, without headers (a bad path encoding, a path or header block over the limits).
+     */
     @Override
-    public AggregatedHttpResponse renderStatus(ServiceRequestContext ctx, ServiceConfig config, RequestHeaders headers,
-            HttpStatus status, String description, Throwable cause) {
-        if (isGrpc(headers)) {
+    public AggregatedHttpResponse renderStatus(@Nullable ServiceRequestContext ctx, ServiceConfig config,
+            @Nullable RequestHeaders headers, HttpStatus status, @Nullable String description, @Nullable Throwable cause) {
+        if (headers != null && isGrpc(headers)) {
             return null;
         }
         Status.Code code = grpcCode(status);
         String message = switch (status.code()) {
-            case 400 -> "the request is malformed: the body must be JSON matching the method's request message";
+            case 400 -> headers == null || ctx == null
+                    ? "the request is malformed: " + (description != null ? description : "the request line or headers cannot be read")
+                    : "the request is malformed: the body must be JSON matching the method's request message";
             case 404 -> "no route for " + headers.method() + " " + headers.path();
             case 405 -> headers.method() + " is not allowed on " + headers.path();
             case 413 -> "the request body is larger than the " + config.maxRequestLength() + "-byte limit";
+            case 414 -> "the request path is longer than the server accepts";
+            case 431 -> "the request headers are larger than the server accepts";
             case 503 -> "the service is unavailable; retry later";
             case 504 -> "the request took longer than its deadline";
             default -> status.reasonPhrase();
         };
-        return json(status, code, message);
+        if (headers == null && (status.code() == 404 || status.code() == 405)) {
+            message = status.reasonPhrase();
+        }
+        AggregatedHttpResponse error = json(status, code, message);
+        if (status.code() == 405 && headers != null) {
+            String allow = routes.allowHeader(headers.path());
+            if (!allow.isEmpty()) {
+                return AggregatedHttpResponse.of(error.headers().toBuilder().set(HttpHeaderNames.ALLOW, allow).build(),
+                        error.content());
+            }
+        }
+        return error;
     }
 
     /** An error of the gateway's own endpoints, in the same shape, its code derived from the HTTP status. */
@@ -97,7 +125,7 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
             case 404 -> Status.Code.NOT_FOUND;
             case 405, 501 -> Status.Code.UNIMPLEMENTED;
             case 409 -> Status.Code.FAILED_PRECONDITION;
-            case 413, 429 -> Status.Code.RESOURCE_EXHAUSTED;
+            case 413, 414, 431, 429 -> Status.Code.RESOURCE_EXHAUSTED;
             case 503 -> Status.Code.UNAVAILABLE;
             case 504 -> Status.Code.DEADLINE_EXCEEDED;
             default -> Status.Code.INTERNAL;

@@ -38,10 +38,14 @@ public interface TrackRouter {
                 return new Route(upstream, pin);
             }
 
-            /** The mesh knows which pods are gone; without the pin it routes by weight to live ones. */
+            /**
+             * A pinned call whose track is gone goes again unpinned: the mesh routes it by weight to
+             * live pods. An unpinned call is not retried here: the VirtualService's retry policy
+             * already sent it to other pods, and retries at two layers would multiply.
+             */
             @Override
             public Optional<Route> failover(Route failed) {
-                return Optional.of(new Route(upstream, Optional.empty()));
+                return failed.pinHeader().isPresent() ? Optional.of(new Route(upstream, Optional.empty())) : Optional.empty();
             }
 
             @Override
