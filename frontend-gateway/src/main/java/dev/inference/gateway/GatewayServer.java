@@ -16,6 +16,7 @@ import dev.inference.gateway.admin.StatusEndpoints;
 import dev.inference.gateway.admin.TrafficAdminService;
 import dev.inference.gateway.errors.GrpcHeadersFilter;
 import dev.inference.gateway.errors.JsonByDefault;
+import dev.inference.gateway.errors.OneMessagePerUnaryCall;
 import dev.inference.gateway.errors.RestErrors;
 import dev.inference.gateway.errors.RestRoutes;
 import dev.inference.gateway.logging.ErrorLog;
@@ -103,7 +104,7 @@ public final class GatewayServer implements AutoCloseable {
         // served by the management port's virtual host too.
         builder.defaultVirtualHost()
                 .service(grpc, service -> service.decorate(new GrpcHeadersFilter()).decorate(new JsonByDefault())
-                        .decorate(restRoutes))
+                        .decorate(restRoutes).decorate(new OneMessagePerUnaryCall(InferenceServiceGrpc.SERVICE_NAME)))
                 .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())

@@ -112,6 +112,11 @@ public final class InferenceServer {
         return management.port();
     }
 
+    /** Calls the transport has accepted and not yet answered, health watches aside: what a drain waits for. */
+    public int openCalls() {
+        return openCalls.count();
+    }
+
     /** Drains with the configured grace period. */
     public void stop() {
         stop(Duration.ofSeconds(config.drainGraceSeconds));

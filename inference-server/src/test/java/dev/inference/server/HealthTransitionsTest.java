@@ -43,15 +43,17 @@ class HealthTransitionsTest {
                     probe.shutdownNow();
                     probe = channelTo(port);
                 }
+                // A sample every few milliseconds, not a spin that takes a core from the loading server.
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
             }
             probe.shutdownNow();
         });
         poller.start();
 
         InferenceServer server = InferenceServer.start(TestServer.config("--port", String.valueOf(port)));
-        Thread.sleep(100);
+        waitFor(() -> seen.contains(ServingStatus.SERVING));
         polling.set(false);
-        poller.join();
+        poller.join(10_000);
         assertEquals(List.of(ServingStatus.NOT_SERVING, ServingStatus.SERVING), seen);
 
         ManagedChannel channel = channelTo(port);

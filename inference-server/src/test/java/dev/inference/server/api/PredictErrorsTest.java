@@ -105,9 +105,7 @@ class PredictErrorsTest {
         try (TestServer small = TestServer.start("--workers", "1", "--max-batch-size", "1", "--queue-capacity", "64")) {
             ListenableFuture<PredictResponse> filling = small.futureStub().predict(
                     TestServer.request("2", Collections.nCopies(64, LONG_REVIEW).toArray(String[]::new)));
-            while (small.sample("inference_queue_depth{model=\"sentiment\"}") < 32) {
-                Thread.sleep(5);
-            }
+            awaitSampleAtLeast(small, "inference_queue_depth{model=\"sentiment\"}", 32);
             long start = System.nanoTime();
 
             assertStatus(Status.Code.RESOURCE_EXHAUSTED, "is full (64 texts waiting); retry with backoff",
@@ -139,7 +137,9 @@ class PredictErrorsTest {
             Context.CancellableContext cancellable = Context.current().withCancellation();
             ListenableFuture<PredictResponse> cancelled =
                     cancellable.call(() -> busy.futureStub().predict(TestServer.request("2", "never", "mind")));
-            Thread.sleep(50);
+            // Queued once the server holds it open beside the two occupying calls (a unary call's
+            // headers and message arrive together, and the handler enqueues as it reads them).
+            awaitCondition(() -> busy.server.openCalls() == 3, "the call to cancel is queued");
             cancellable.cancel(null);
 
             assertThrows(ExecutionException.class, () -> cancelled.get(10, TimeUnit.SECONDS));
@@ -157,7 +157,23 @@ class PredictErrorsTest {
         occupying = java.util.List.of(
                 busy.futureStub().predict(TestServer.request("2", texts)),
                 busy.futureStub().predict(TestServer.request("2", texts)));
-        while (busy.sample("inference_queue_depth{model=\"sentiment\"}") < OCCUPYING_TEXTS / 2) {
+        awaitSampleAtLeast(busy, "inference_queue_depth{model=\"sentiment\"}", OCCUPYING_TEXTS / 2);
+    }
+
+    private static void awaitSampleAtLeast(TestServer server, String sample, double least) throws Exception {
+        awaitCondition(() -> {
+            try {
+                return server.sample(sample) >= least;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, sample + " >= " + least);
+    }
+
+    private static void awaitCondition(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what + ": not within 30 s");
             Thread.sleep(2);
         }
     }
@@ -166,6 +182,8 @@ class PredictErrorsTest {
         for (ListenableFuture<PredictResponse> call : occupying) {
             call.get(60, TimeUnit.SECONDS);
         }
+        // The worker drops the late texts when it reaches them, after the occupying calls answered.
+        awaitSampleAtLeast(busy, "inference_dropped_texts_total{model=\"sentiment\",model_version=\"2\"}", dropped);
         assertEquals(dropped, busy.sample("inference_dropped_texts_total{model=\"sentiment\",model_version=\"2\"}"));
         assertEquals(OCCUPYING_TEXTS, busy.sample("inference_batch_size_sum{model=\"sentiment\",model_version=\"2\"}"),
                 "only the occupying texts reached the model");

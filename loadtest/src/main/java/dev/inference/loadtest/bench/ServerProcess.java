@@ -12,12 +12,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A server of the platform in its own JVM, as in production: started from its jar, stopped by SIGTERM. */
-final class ServerProcess implements AutoCloseable {
+/**
+ * A server of the platform in its own JVM, as in production: started from its jar, stopped by
+ * SIGTERM (or killed by SIGKILL, for the fault tests).
+ */
+public final class ServerProcess implements AutoCloseable {
 
-    final int port;
-    final int healthPort;
-    final long startupMillis;
+    public final int port;
+    public final int healthPort;
+    public final long startupMillis;
     private final Process process;
 
     private ServerProcess(Process process, int port, int healthPort, long startupMillis) {
@@ -28,9 +31,13 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Starts an inference server and returns once /healthz answers 200. */
-    static ServerProcess inferenceServer(Path jar, Path log, String... flags) throws Exception {
-        int port = freePort();
-        int management = freePort();
+    public static ServerProcess inferenceServer(Path jar, Path log, String... flags) throws Exception {
+        return inferenceServer(jar, log, freePort(), freePort(), flags);
+    }
+
+    /** An inference server on given ports: a restarted server comes back where it was. */
+    public static ServerProcess inferenceServer(Path jar, Path log, int port, int management, String... flags)
+            throws Exception {
         List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
                 "--port", String.valueOf(port), "--management-port", String.valueOf(management)));
         command.addAll(List.of(flags));
@@ -70,15 +77,30 @@ final class ServerProcess implements AutoCloseable {
         throw new IllegalStateException("not healthy within 60 s; see " + log);
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGTERM, then the exit code, waiting at most {@code timeout}; -1 if it did not exit. */
+    public int terminate(java.time.Duration timeout) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
+    /** SIGKILL: the process ends at once, with no drain. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     /** CPU time the process has used so far, user and system, from /proc. */
-    double cpuSeconds() throws IOException {
+    public double cpuSeconds() throws IOException {
         String[] fields = Files.readString(Path.of("/proc/" + process.pid() + "/stat")).split("\\) ", 2)[1].split(" ");
         // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name, in clock ticks.
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
     }
 
     /** Resident memory of the process, from /proc. */
-    long residentBytes() throws IOException {
+    public long residentBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
@@ -89,6 +111,9 @@ final class ServerProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (!process.isAlive()) {
+            return;
+        }
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -99,7 +124,7 @@ final class ServerProcess implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
