@@ -23,8 +23,8 @@ stale() {
       -not -path '*/target/*' -print -quit) ]]
 }
 if stale "$server_jar" || stale "$gateway_jar"; then
-  echo "building (mvn -q -DskipTests package)..."
-  mvn -q -B -DskipTests package
+  echo "building (mvn -q -DskipTests -P!images package)..."
+  mvn -q -B -DskipTests -P'!images' package
 fi
 
 mkdir -p "$logs"

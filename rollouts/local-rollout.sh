@@ -12,7 +12,7 @@ canary_metrics=${CANARY_METRICS_PORT:-9101}
 canary_port=${CANARY_PORT:-9001}
 dir=target/local-rollout
 mkdir -p "$dir"
-[[ -f rollouts/target/analysis.jar ]] || mvn -q -B -DskipTests package
+[[ -f rollouts/target/analysis.jar ]] || mvn -q -B -DskipTests -P'!images' package
 canary_pid=$(pgrep -f -- "--port $canary_port " | head -1) || { echo "no canary on port $canary_port: start ./run-local.sh first"; exit 1; }
 cat > "$dir/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}

@@ -137,17 +137,7 @@ public final class GatewayServer implements AutoCloseable {
         return port;
     }
 
-    /**
-     * Stops gracefully when the JVM is asked to exit (SIGTERM, Ctrl-C). Armeria orders this with
-     * its own event loops; a plain shutdown hook calling {@link #close()} can wait forever on them.
-     */
-    public void closeOnJvmShutdown() {
-        server.closeOnJvmShutdown(() -> {
-            health.enterTerminalState();
-            upstreams.forEach(Upstream::close);
-        });
-    }
-
+    /** Drains: NOT_SERVING, then up to {@link #DRAIN_TIMEOUT} for the calls in flight. */
     @Override
     public void close() {
         health.enterTerminalState();

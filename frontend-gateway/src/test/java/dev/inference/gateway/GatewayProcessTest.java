@@ -34,6 +34,7 @@ class GatewayProcessTest {
             process.destroy(); // SIGTERM
 
             assertTrue(process.waitFor(15, TimeUnit.SECONDS), "the gateway exits after SIGTERM");
+            assertEquals(0, process.exitValue(), "a drained gateway exits 0, as Kubernetes expects of a normal stop");
         } finally {
             process.destroyForcibly();
         }
