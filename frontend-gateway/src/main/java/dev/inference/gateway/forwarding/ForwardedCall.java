@@ -3,7 +3,10 @@ package dev.inference.gateway.forwarding;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import com.linecorp.armeria.client.UnprocessedRequestException;
+import com.linecorp.armeria.common.ClosedSessionException;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.common.logging.RequestLogProperty;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
@@ -123,7 +126,7 @@ final class ForwardedCall<R> {
 
             @Override
             public void onFailure(Throwable error) {
-                Status status = Status.fromThrowable(error);
+                Status status = lostByTheTransport(Status.fromThrowable(error));
                 // Predict is idempotent, and UNAVAILABLE means the server refused or lost the call
                 // (connection refused or reset, GOAWAY, a draining server): one retry elsewhere,
                 // inside what is left of the deadline.
@@ -185,6 +188,24 @@ final class ForwardedCall<R> {
             case CANCELLED -> Status.CANCELLED.withDescription("the call was cancelled");
             default -> Status.INTERNAL.withDescription("the gateway could not complete the call");
         };
+    }
+
+    /**
+     * A call whose connection or stream died under it (the server was killed) is UNAVAILABLE, as
+     * grpc-java reports it; Armeria's client names it by the exception, under another code.
+     */
+    private static Status lostByTheTransport(Status status) {
+        for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof ClosedSessionException || cause instanceof ClosedStreamException
+                    || cause instanceof UnprocessedRequestException || cause instanceof java.net.ConnectException) {
+                return status.getCode() == Status.Code.UNAVAILABLE ? status
+                        : Status.UNAVAILABLE.withCause(status.getCause()).withDescription(status.getDescription());
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return status;
     }
 
     private static Optional<String> headerOf(

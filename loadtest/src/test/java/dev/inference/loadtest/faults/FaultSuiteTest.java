@@ -57,13 +57,12 @@ class FaultSuiteTest {
 
     @Test
     void sigtermToTheCanaryUnderRestAndGrpcLoadFailsNoCall() throws Exception {
-        ServerProcess stable = server("stable", "--default-version", "sentiment=1", "--track", "stable");
-        ServerProcess canary = server("canary", "--default-version", "sentiment=2", "--track", "canary");
-        GatewayServer gateway = gateway(stable, canary, 50);
+        Platform platform = platform(50);
+        GatewayServer gateway = platform.gateway();
 
         Traffic traffic = Traffic.start(gateway, Map.of(), LOAD);
         sleepUntil(traffic.startNanos + FAULT_AT.toNanos());
-        int exit = canary.terminate(Duration.ofSeconds(30));
+        int exit = platform.canary().terminate(Duration.ofSeconds(30));
         Traffic.Results results = traffic.await();
 
         assertEquals(0, exit, "the canary drained and exited 0");
@@ -76,13 +75,12 @@ class FaultSuiteTest {
 
     @Test
     void sigkillToTheCanaryFailsAtMostTheCallsInFlightAndNoneTwoSecondsLater() throws Exception {
-        ServerProcess stable = server("stable", "--default-version", "sentiment=1", "--track", "stable");
-        ServerProcess canary = server("canary", "--default-version", "sentiment=2", "--track", "canary");
-        GatewayServer gateway = gateway(stable, canary, 50);
+        Platform platform = platform(50);
+        GatewayServer gateway = platform.gateway();
 
         Traffic traffic = Traffic.start(gateway, Map.of(), LOAD);
         sleepUntil(traffic.startNanos + FAULT_AT.toNanos());
-        canary.kill();
+        platform.canary().kill();
         Traffic.Results results = traffic.await();
 
         // At most every caller had a call in flight on the canary when it died.
@@ -98,9 +96,9 @@ class FaultSuiteTest {
 
     @Test
     void stableRestartedWhileUsersArePinnedToItLosesNoPinnedCall() throws Exception {
-        ServerProcess stable = server("stable", "--default-version", "sentiment=1", "--track", "stable");
-        ServerProcess canary = server("canary", "--default-version", "sentiment=2", "--track", "canary");
-        GatewayServer gateway = gateway(stable, canary, 10);
+        Platform platform = platform(10);
+        ServerProcess stable = platform.stable();
+        GatewayServer gateway = platform.gateway();
 
         Traffic traffic = Traffic.start(gateway, Map.of("x-model-track", "stable"), Duration.ofSeconds(14));
         sleepUntil(traffic.startNanos + Duration.ofSeconds(2).toNanos());
@@ -249,12 +247,17 @@ class FaultSuiteTest {
         return server;
     }
 
-    private GatewayServer gateway(ServerProcess stable, ServerProcess canary, int canaryWeight) {
+    /** Stable (version 1) and canary (version 2) server processes behind the gateway in local mode. */
+    private record Platform(ServerProcess stable, ServerProcess canary, GatewayServer gateway) {}
+
+    private Platform platform(int canaryWeight) throws Exception {
+        ServerProcess stable = server("stable", "--default-version", "sentiment=1", "--track", "stable");
+        ServerProcess canary = server("canary", "--default-version", "sentiment=2", "--track", "canary");
         GatewayServer gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
                 "--stable", "127.0.0.1:" + stable.port, "--canary", "127.0.0.1:" + canary.port,
                 "--canary-weight", String.valueOf(canaryWeight)));
         open.add(gateway);
-        return gateway;
+        return new Platform(stable, canary, gateway);
     }
 
     private static String retries(GatewayServer gateway) throws Exception {
