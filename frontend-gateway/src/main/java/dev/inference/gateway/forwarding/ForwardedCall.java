@@ -9,6 +9,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.common.logging.RequestLogProperty;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import dev.inference.api.Headers;
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackPin;
@@ -34,7 +35,7 @@ import java.util.regex.Pattern;
  */
 final class ForwardedCall<R> {
 
-    static final String REQUEST_ID = "x-request-id";
+    static final String REQUEST_ID = Headers.REQUEST_ID;
     private static final Metadata.Key<String> REQUEST_ID_KEY = ascii(REQUEST_ID);
     private static final Metadata.Key<String> TRACK_KEY = ascii(TrackPin.HEADER);
     private static final Metadata.Key<String> VERSION_KEY = ascii(TrackPin.VERSION_HEADER);

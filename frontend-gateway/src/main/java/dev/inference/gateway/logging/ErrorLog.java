@@ -7,6 +7,7 @@ import com.linecorp.armeria.common.logging.RequestOnlyLog;
 import com.linecorp.armeria.common.util.Sampler;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.logging.LoggingService;
+import dev.inference.api.Headers;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -53,9 +54,9 @@ public final class ErrorLog implements LogWriter {
 
     /** {@code 400 POST /v1/models/sentiment:predict request-id=... reason: ...}. */
     static String line(RequestLog requestLog) {
-        String requestId = requestLog.responseHeaders().get("x-request-id");
+        String requestId = requestLog.responseHeaders().get(Headers.REQUEST_ID);
         if (requestId == null) {
-            requestId = requestLog.requestHeaders().get("x-request-id", "-");
+            requestId = requestLog.requestHeaders().get(Headers.REQUEST_ID, "-");
         }
         return requestLog.responseHeaders().status().code() + " " + requestLog.requestHeaders().method() + " "
                 + clean(requestLog.requestHeaders().path()) + " request-id=" + clean(requestId)

@@ -66,10 +66,6 @@ public final class TrafficWindow {
         return summarize(track, now - span, now - 1);
     }
 
-    public List<String> tracks() {
-        return slotsByTrack.keySet().stream().sorted().toList();
-    }
-
     private Point summarize(String track, long fromSecond, long toSecond) {
         Slot[] slots = slotsByTrack.get(track);
         long count = 0;

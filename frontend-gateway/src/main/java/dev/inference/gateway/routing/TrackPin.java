@@ -2,6 +2,7 @@ package dev.inference.gateway.routing;
 
 import com.linecorp.armeria.common.Cookie;
 import com.linecorp.armeria.common.RequestHeaders;
+import dev.inference.api.Headers;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -15,12 +16,12 @@ import java.util.regex.Pattern;
  */
 public record TrackPin(Optional<String> track, boolean fromHeader) {
 
-    public static final String HEADER = "x-model-track";
-    public static final String VERSION_HEADER = "x-model-version";
+    public static final String HEADER = Headers.TRACK;
+    public static final String VERSION_HEADER = Headers.VERSION;
     public static final String COOKIE = "model-track";
 
     /** The header value that asks for a call routed by weight, whatever the cookie says. */
-    public static final String AUTO = "auto";
+    public static final String AUTO = Headers.TRACK_AUTO;
 
     private static final Pattern TRACK = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 

@@ -8,8 +8,6 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public record FaultInjection(long latencyMillis, double errorRate) {
 
-    public static final FaultInjection NONE = new FaultInjection(0, 0);
-
     public boolean enabled() {
         return latencyMillis > 0 || errorRate > 0;
     }

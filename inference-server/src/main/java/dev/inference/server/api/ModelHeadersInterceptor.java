@@ -1,5 +1,6 @@
 package dev.inference.server.api;
 
+import dev.inference.api.Headers;
 import dev.inference.server.track.TrackSource;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -19,9 +20,9 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ModelHeadersInterceptor implements ServerInterceptor {
 
     public static final Metadata.Key<String> TRACK_HEADER =
-            Metadata.Key.of("x-model-track", Metadata.ASCII_STRING_MARSHALLER);
+            Metadata.Key.of(Headers.TRACK, Metadata.ASCII_STRING_MARSHALLER);
     public static final Metadata.Key<String> VERSION_HEADER =
-            Metadata.Key.of("x-model-version", Metadata.ASCII_STRING_MARSHALLER);
+            Metadata.Key.of(Headers.VERSION, Metadata.ASCII_STRING_MARSHALLER);
 
     private static final Context.Key<AtomicReference<String>> SERVED_VERSION = Context.key("served-version");
 

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param count measurements to take; 0 for a background metric that runs until stopped
  */
 public record MetricSpec(String name, Duration interval, int count, int failureLimit, int inconclusiveLimit,
-        int consecutiveErrorLimit, Condition successCondition, Condition failureCondition, String address, String query) {
+        int consecutiveErrorLimit, Condition successCondition, Condition failureCondition, String query) {
 
     private static final int DEFAULT_CONSECUTIVE_ERROR_LIMIT = 4;
 
@@ -37,7 +37,7 @@ public record MetricSpec(String name, Duration interval, int count, int failureL
                 intValue(metric.get("inconclusiveLimit"), 0),
                 intValue(metric.get("consecutiveErrorLimit"), DEFAULT_CONSECUTIVE_ERROR_LIMIT),
                 condition(metric.get("successCondition")), condition(metric.get("failureCondition")),
-                (String) prometheus.get("address"), ((String) prometheus.get("query")).strip());
+                ((String) prometheus.get("query")).strip());
     }
 
     /**

@@ -80,6 +80,6 @@ class ConditionTest {
     private static MetricSpec spec(String success, String failure) {
         return new MetricSpec("m", java.time.Duration.ofSeconds(1), 1, 0, 0, 4,
                 success == null ? null : Condition.parse(success), failure == null ? null : Condition.parse(failure),
-                "http://x", "up");
+                "up");
     }
 }
