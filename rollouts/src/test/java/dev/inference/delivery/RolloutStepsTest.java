@@ -175,6 +175,23 @@ class RolloutStepsTest {
                 "no pinned route takes the unpinned calls");
     }
 
+    /** The step table of docs/delivery.md is the model's, for the HPA's minimum: the docs cannot go stale. */
+    @Test
+    void theDocumentedStepTableIsTheModels() throws Exception {
+        List<String> rows = Files.readAllLines(Manifests.ROOT.resolve("docs/delivery.md")).stream()
+                .filter(line -> line.matches("\\| \\d+ \\|.*")).toList();
+        List<State> states = model(strategy, replicas);
+        assertEquals(states.size(), rows.size(), "one documented row per step");
+        for (State state : states) {
+            String[] cells = rows.get(state.index()).split("\\|");
+            String documented = String.join(" / ", cells[1].strip(), cells[3].strip(), cells[4].strip(), cells[5].strip(),
+                    cells[6].strip());
+            String modelled = String.join(" / ", String.valueOf(state.index()), String.valueOf(state.canaryReplicas()),
+                    String.valueOf(state.stableReplicas()), String.valueOf(state.canaryWeight()), state.mirrorRoute().orElse(""));
+            assertEquals(modelled, documented, "docs/delivery.md, step " + state.index() + " (" + state.step() + ")");
+        }
+    }
+
     /** The model catches the fault it exists for: a mirror step with nothing to mirror to. */
     @Test
     void modelCatchesAMirrorWithoutCanaryPods() {
