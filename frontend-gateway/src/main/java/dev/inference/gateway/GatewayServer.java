@@ -93,6 +93,7 @@ public final class GatewayServer implements AutoCloseable {
 
         HttpService scrape = (ctx, req) -> HttpResponse.of(
                 MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), metrics.scrape());
+        HttpService upstreamHealth = StatusEndpoints.health(router.upstreams());
         ServerBuilder builder = Server.builder()
                 .http(new InetSocketAddress(config.host, config.port))
                 .maxRequestLength(config.maxRequestBytes)
@@ -109,7 +110,7 @@ public final class GatewayServer implements AutoCloseable {
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
                 .service("/metrics", scrape)
-                .service("/internal/health", StatusEndpoints.health(router.upstreams()))
+                .service("/internal/health", upstreamHealth)
                 .service("/internal/stats", StatusEndpoints.stats(metrics.window(), local))
                 .service("/admin/traffic", new TrafficAdminService(local,
                         new AdminAccess(Optional.ofNullable(config.adminToken))));
@@ -120,7 +121,7 @@ public final class GatewayServer implements AutoCloseable {
                     .virtualHost(config.managementPort)
                     .service(GrpcService.builder().addService(health.getHealthService()).build())
                     .service("/metrics", scrape)
-                    .service("/internal/health", StatusEndpoints.health(router.upstreams()));
+                    .service("/internal/health", upstreamHealth);
         }
         Server server = builder.build();
         server.start().join();

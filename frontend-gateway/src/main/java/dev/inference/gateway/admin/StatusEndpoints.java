@@ -21,8 +21,7 @@ public final class StatusEndpoints {
 
     /**
      * 200 while at least one upstream is SERVING, else 503; the body lists every upstream. In mesh
-     * mode the gateway does not check the Service itself (Istio judges its pods), so it counts as
-     * SERVING.
+     * mode "SERVING" means the Service answers health checks at all: Istio judges its pods one by one.
      */
     public static HttpService health(List<Upstream> upstreams) {
         return (ctx, req) -> {

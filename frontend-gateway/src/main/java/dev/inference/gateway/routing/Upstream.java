@@ -8,18 +8,17 @@ import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * One inference service the gateway forwards to: a local server of a known track, or the mesh
  * service whose track only the responses tell. gRPC over HTTP/2 without TLS (the mesh adds mTLS).
  *
  * @param name the track in local mode ({@code stable}, {@code canary}); {@code mesh} in mesh mode
- * @param endpoints where its calls go; empty while a health-checked server is not SERVING
- * @param healthChecks the group whose checks decide {@link #isHealthy()}
+ * @param healthChecks the group whose checks decide {@link #isHealthy()}: empty while its server is
+ *     not SERVING (local mode) or not reachable (mesh mode)
  */
-public record Upstream(String name, EndpointGroup endpoints, InferenceServiceFutureStub inference,
-        EndpointGroup healthChecks, BooleanSupplier healthy) implements AutoCloseable {
+public record Upstream(String name, InferenceServiceFutureStub inference, EndpointGroup healthChecks)
+        implements AutoCloseable {
 
     public static final String MESH = "mesh";
 
@@ -36,7 +35,7 @@ public record Upstream(String name, EndpointGroup endpoints, InferenceServiceFut
                 // Fail at once when the server is down (0 would mean "wait for ever").
                 .selectionTimeout(Duration.ofMillis(1))
                 .build();
-        return new Upstream(name, group, stub(group), group, () -> !group.endpoints().isEmpty());
+        return new Upstream(name, stub(group), group);
     }
 
     /**
@@ -51,11 +50,11 @@ public record Upstream(String name, EndpointGroup endpoints, InferenceServiceFut
                 .answerIsEnough()
                 .retryInterval(HEALTH_CHECK_INTERVAL)
                 .build();
-        return new Upstream(MESH, endpoint, stub(endpoint), reachable, () -> !reachable.endpoints().isEmpty());
+        return new Upstream(MESH, stub(endpoint), reachable);
     }
 
     public boolean isHealthy() {
-        return healthy.getAsBoolean();
+        return !healthChecks.endpoints().isEmpty();
     }
 
     /** Waits, at most {@code timeout}, for the first health check to report. */
