@@ -44,6 +44,16 @@ public final class GatewayConfig {
             description = "Local mode: percent of unpinned requests sent to the canary [GATEWAY_CANARY_WEIGHT].")
     int canaryWeight;
 
+    @Option(names = "--shadow-percent", defaultValue = "${env:GATEWAY_SHADOW_PERCENT:-0}",
+            description = "Percent of unpinned Predict calls also sent, once answered, to the other track, whose labels"
+                    + " are compared with the answer's [GATEWAY_SHADOW_PERCENT] (default: ${DEFAULT-VALUE}).")
+    double shadowPercent;
+
+    @Option(names = "--shadow-max-in-flight", defaultValue = "${env:GATEWAY_SHADOW_MAX_IN_FLIGHT:-64}",
+            description = "Most shadow calls under way at once; more are skipped, never queued"
+                    + " [GATEWAY_SHADOW_MAX_IN_FLIGHT] (default: ${DEFAULT-VALUE}).")
+    int shadowMaxInFlight;
+
     @Option(names = "--pin-ttl-seconds", defaultValue = "${env:GATEWAY_PIN_TTL_SECONDS:-3600}",
             description = "Lifetime of the model-track cookie [GATEWAY_PIN_TTL_SECONDS] (default: ${DEFAULT-VALUE}).")
     long pinTtlSeconds;
@@ -86,6 +96,8 @@ public final class GatewayConfig {
         require(mesh != local, "give either --upstream (mesh mode) or --stable and --canary (local mode)");
         require(!local || (stable != null && canary != null), "local mode needs both --stable and --canary");
         require(canaryWeight >= 0 && canaryWeight <= 100, "--canary-weight must be 0 to 100, was " + canaryWeight);
+        require(shadowPercent >= 0 && shadowPercent <= 100, "--shadow-percent must be 0 to 100, was " + shadowPercent);
+        require(shadowMaxInFlight >= 1, "--shadow-max-in-flight must be at least 1, was " + shadowMaxInFlight);
         require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);
         require(managementPort >= 0 && managementPort <= 65535,
                 "--management-port must be a port number, was " + managementPort);

@@ -24,6 +24,7 @@ import dev.inference.gateway.forwarding.ForwardingInferenceService;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
+import dev.inference.gateway.shadow.ShadowComparison;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -79,11 +80,13 @@ public final class GatewayServer implements AutoCloseable {
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
 
+        ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, router, metrics);
         RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
         RestErrors restErrors = new RestErrors(restRoutes);
         GrpcService grpc = GrpcService.builder()
-                .addService(new ForwardingInferenceService(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
-                        Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout()))
+                .addService(new ForwardingInferenceService(router, shadow::afterAnswer, metrics,
+                        Duration.ofSeconds(config.pinTtlSeconds), Duration.ofMillis(config.deadlineMarginMillis),
+                        config.defaultTimeout()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .supportedSerializationFormats(GrpcSerializationFormats.values())
@@ -111,7 +114,7 @@ public final class GatewayServer implements AutoCloseable {
                 .serviceUnder("/docs/", DocService.builder().build())
                 .service("/metrics", scrape)
                 .service("/internal/health", upstreamHealth)
-                .service("/internal/stats", StatusEndpoints.stats(metrics.window(), local))
+                .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))
                 .service("/admin/traffic", new TrafficAdminService(local,
                         new AdminAccess(Optional.ofNullable(config.adminToken))));
         if (config.managementPort > 0) {
@@ -127,8 +130,9 @@ public final class GatewayServer implements AutoCloseable {
         server.start().join();
         int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
                 .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();
-        log.info("gateway on http://{}:{}/ui/ ({} mode{}){}", config.host, port, local.isPresent() ? "local" : "mesh",
-                local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""),
+        log.info("gateway on http://{}:{}/ui/ ({} mode{}, shadowing {}%){}", config.host, port,
+                local.isPresent() ? "local" : "mesh", local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""),
+                config.shadowPercent,
                 config.managementPort > 0 ? ", management port " + config.managementPort : "");
         return new GatewayServer(server, port, router.upstreams(), health);
     }

@@ -24,7 +24,7 @@ public final class TestPlatform implements AutoCloseable {
     public final InferenceServer stable;
     public final InferenceServer canary;
     public final GatewayServer gateway;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     private TestPlatform(InferenceServer stable, InferenceServer canary, GatewayServer gateway) {
@@ -53,9 +53,8 @@ public final class TestPlatform implements AutoCloseable {
 
     public static InferenceServer inferenceServer(String... flags) throws IOException {
         DjlOffline.enforce();
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0",
-                "--model-repository", System.getProperty("inference.modelRepository")));
-        args.addAll(Arrays.asList(flags));
+        List<String> args = withDefaults(flags, "--host", "127.0.0.1", "--port", "0", "--management-port", "0",
+                "--model-repository", System.getProperty("inference.modelRepository"));
         return InferenceServer.start(ServerConfig.parse(args.toArray(String[]::new)));
     }
 
@@ -84,7 +83,13 @@ public final class TestPlatform implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path, String... headers) throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(URI.create(url(path))).GET(), headers);
+        return get(gateway, path, headers);
+    }
+
+    /** GETs from any gateway, for tests that run their own. */
+    public static HttpResponse<String> get(GatewayServer target, String path, String... headers)
+            throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(url(target, path))).GET(), headers);
     }
 
     public HttpResponse<String> post(String path, String json, String... headers)
@@ -93,19 +98,19 @@ public final class TestPlatform implements AutoCloseable {
     }
 
     /** POSTs JSON to any gateway, for tests that run their own. */
-    public HttpResponse<String> post(GatewayServer target, String path, String json, String... headers)
+    public static HttpResponse<String> post(GatewayServer target, String path, String json, String... headers)
             throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(URI.create(url(target, path)))
                 .POST(HttpRequest.BodyPublishers.ofString(json))
                 .header("content-type", "application/json"), headers);
     }
 
-    public HttpResponse<String> send(HttpRequest.Builder request, String... headers)
+    public static HttpResponse<String> send(HttpRequest.Builder request, String... headers)
             throws IOException, InterruptedException {
         if (headers.length > 0) {
             request.headers(headers);
         }
-        return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Override

@@ -56,8 +56,8 @@ public final class InferenceServer {
         this.config = config;
         setHealth(ServingStatus.NOT_SERVING);
         this.track = config.podLabelsFile != null
-                ? TrackSource.fromPodLabels(config.podLabelsFile, config.track, TRACK_POLL_MILLIS)
-                : TrackSource.fixed(config.track);
+                ? TrackSource.fromPodLabels(config.podLabelsFile, config.track, config.revision, TRACK_POLL_MILLIS)
+                : TrackSource.fixed(config.track, config.revision);
         this.delayer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "injected-latency");
             thread.setDaemon(true);
@@ -79,8 +79,8 @@ public final class InferenceServer {
                 .build()
                 .start();
         this.management = ManagementServer.start(config.host, config.managementPort, metrics, () -> serving);
-        log.info("gRPC on {}:{}, metrics on http://{}:{}/metrics, track {}", config.host, grpcServer.getPort(),
-                config.host, management.port(), track.current());
+        log.info("gRPC on {}:{}, metrics on http://{}:{}/metrics, track {}, revision {}", config.host,
+                grpcServer.getPort(), config.host, management.port(), track.current(), track.revision());
         if (faults.enabled()) {
             log.warn("FAULT INJECTION IS ON: +{} ms latency on every Predict, {}% of Predicts fail with INTERNAL."
                     + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);

@@ -43,6 +43,11 @@ public final class ServerConfig {
             description = "Rollout track sent in x-model-track [INFERENCE_TRACK] (default: ${DEFAULT-VALUE}).")
     String track;
 
+    @Option(names = "--revision", defaultValue = "${env:INFERENCE_REVISION:-local}",
+            description = "Revision sent in x-model-revision when the labels file has no rollouts-pod-template-hash"
+                    + " [INFERENCE_REVISION] (default: ${DEFAULT-VALUE}).")
+    String revision;
+
     @Option(names = "--pod-labels-file", defaultValue = "${env:INFERENCE_POD_LABELS_FILE}",
             description = "Downward-API labels file; its track label overrides --track and is re-read"
                     + " when it changes [INFERENCE_POD_LABELS_FILE].")
@@ -123,6 +128,7 @@ public final class ServerConfig {
         require(injectErrorRate >= 0 && injectErrorRate <= 1,
                 "--inject-error-rate must be between 0 and 1, was " + injectErrorRate);
         require(!track.isBlank(), "--track must not be empty");
+        require(!revision.isBlank(), "--revision must not be empty");
         batching();
     }
 

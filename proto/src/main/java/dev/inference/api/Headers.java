@@ -13,6 +13,12 @@ public final class Headers {
     /** The {@link #TRACK} value of a call routed by weight: what the Rollout's mirror route matches. */
     public static final String TRACK_AUTO = "auto";
 
+    /**
+     * The revision of the server that answered: its pod's {@code rollouts-pod-template-hash}, so
+     * that answers of two revisions can be told apart even when both report the same track.
+     */
+    public static final String REVISION = "x-model-revision";
+
     /** The model version that answered. */
     public static final String VERSION = "x-model-version";
 

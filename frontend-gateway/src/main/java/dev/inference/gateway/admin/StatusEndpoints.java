@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.server.HttpService;
+import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.metrics.TrafficWindow;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
@@ -16,6 +17,7 @@ public final class StatusEndpoints {
 
     private static final int STEP_SECONDS = 5;
     private static final int NOW_SECONDS = 10;
+    private static final int AGREEMENT_SECONDS = 60;
 
     private StatusEndpoints() {}
 
@@ -35,12 +37,24 @@ public final class StatusEndpoints {
         };
     }
 
-    /** Requests/s, p95 latency and error rate per track: now (last 10 s) and over the last 5 minutes. */
-    public static HttpService stats(TrafficWindow window, Optional<TrackRouter.Local> local) {
+    /**
+     * Requests/s, p95 latency and error rate per track: now (last 10 s) and over the last 5 minutes;
+     * the shadow comparison's agreement over the last minute.
+     */
+    public static HttpService stats(GatewayMetrics metrics, Optional<TrackRouter.Local> local, double shadowPercent) {
+        TrafficWindow window = metrics.window();
         return (ctx, req) -> {
             JsonObject body = new JsonObject();
             body.addProperty("mode", local.isPresent() ? "local" : "mesh");
             local.ifPresent(router -> body.addProperty("canaryWeight", router.canaryWeight()));
+            JsonObject shadow = new JsonObject();
+            shadow.addProperty("percent", shadowPercent);
+            metrics.agreement().summary(AGREEMENT_SECONDS).ifPresent(summary -> {
+                shadow.addProperty("canaryRevision", summary.canaryRevision());
+                shadow.addProperty("compared", summary.compared());
+                shadow.addProperty("agreement", Math.round(summary.agreement() * 10000) / 10000.0);
+            });
+            body.add("shadow", shadow);
             body.addProperty("stepSeconds", STEP_SECONDS);
             JsonObject tracks = new JsonObject();
             for (Map.Entry<String, List<TrafficWindow.Point>> entry : window.series(STEP_SECONDS).entrySet()) {

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -36,9 +37,8 @@ import java.util.regex.Pattern;
 final class ForwardedCall<R> {
 
     static final String REQUEST_ID = Headers.REQUEST_ID;
-    private static final Metadata.Key<String> REQUEST_ID_KEY = ascii(REQUEST_ID);
-    private static final Metadata.Key<String> TRACK_KEY = ascii(TrackPin.HEADER);
-    private static final Metadata.Key<String> VERSION_KEY = ascii(TrackPin.VERSION_HEADER);
+    private static final Metadata.Key<String> REQUEST_ID_KEY = ResponseMetadata.key(REQUEST_ID);
+    private static final Metadata.Key<String> TRACK_KEY = ResponseMetadata.key(TrackPin.HEADER);
     private static final String[] TRACE_HEADERS = {"traceparent", "tracestate"};
     /** What may travel as gRPC ASCII metadata; anything else from a client is not forwarded. */
     private static final Pattern PRINTABLE = Pattern.compile("[\\x20-\\x7e]{1,512}");
@@ -48,6 +48,7 @@ final class ForwardedCall<R> {
     private final String method;
     private final StreamObserver<R> observer;
     private final Function<InferenceServiceFutureStub, ListenableFuture<R>> call;
+    private final Consumer<Answer<R>> afterAnswer;
     private final TrackRouter router;
     private final GatewayMetrics metrics;
     private final Duration pinTtl;
@@ -60,13 +61,14 @@ final class ForwardedCall<R> {
     private final AtomicReference<ListenableFuture<R>> current = new AtomicReference<>();
 
     ForwardedCall(ServiceRequestContext ctx, String method, StreamObserver<R> observer,
-            Function<InferenceServiceFutureStub, ListenableFuture<R>> call, TrackRouter router,
-            GatewayMetrics metrics, Duration pinTtl, Duration deadlineMargin, Duration defaultTimeout) {
+            Function<InferenceServiceFutureStub, ListenableFuture<R>> call, Consumer<Answer<R>> afterAnswer,
+            TrackRouter router, GatewayMetrics metrics, Duration pinTtl, Duration deadlineMargin, Duration defaultTimeout) {
         this.ctx = ctx;
         this.headers = ctx.request().headers();
         this.method = method;
         this.observer = observer;
         this.call = call;
+        this.afterAnswer = afterAnswer;
         this.router = router;
         this.metrics = metrics;
         this.pinTtl = pinTtl;
@@ -101,17 +103,15 @@ final class ForwardedCall<R> {
         for (String name : TRACE_HEADERS) {
             String value = headers.get(name);
             if (value != null && PRINTABLE.matcher(value).matches()) {
-                outgoing.put(ascii(name), value);
+                outgoing.put(ResponseMetadata.key(name), value);
             }
         }
         // Unpinned calls say so: the Rollout's mirror route matches x-model-track: auto, because
         // Argo puts managed routes above the pinned ones (orderRoutes in Argo's istio.go).
         outgoing.put(TRACK_KEY, route.pinHeader().orElse(TrackPin.AUTO));
-        AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
-        AtomicReference<Metadata> trailers = new AtomicReference<>();
+        ResponseMetadata answered = new ResponseMetadata();
         InferenceServiceFutureStub stub = route.upstream().inference()
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing),
-                        MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers))
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture())
                 .withDeadlineAfter(remainingMillis, TimeUnit.MILLISECONDS);
 
         ListenableFuture<R> future = call.apply(stub);
@@ -119,10 +119,13 @@ final class ForwardedCall<R> {
         Futures.addCallback(future, new FutureCallback<>() {
             @Override
             public void onSuccess(R response) {
-                String track = headerOf(TRACK_KEY, responseHeaders, trailers).orElse(route.upstream().name());
-                finish(track, headerOf(VERSION_KEY, responseHeaders, trailers).orElse(null), Status.OK);
+                String track = answered.get(Headers.TRACK).orElse(route.upstream().name());
+                finish(track, answered.get(Headers.VERSION).orElse(null), Status.OK);
                 observer.onNext(response);
                 observer.onCompleted();
+                // Only now, so that nothing done with the answer can delay the client.
+                afterAnswer.accept(new Answer<>(response, track, answered.get(Headers.REVISION),
+                        pin.track().isPresent(), remainingMillis(), requestId));
             }
 
             @Override
@@ -139,9 +142,8 @@ final class ForwardedCall<R> {
                         return;
                     }
                 }
-                String track = headerOf(TRACK_KEY, responseHeaders, trailers).orElse(route.upstream().name());
-                finish(track, headerOf(VERSION_KEY, responseHeaders, trailers).orElse(null),
-                        publicStatus(status, route.upstream()));
+                String track = answered.get(Headers.TRACK).orElse(route.upstream().name());
+                finish(track, answered.get(Headers.VERSION).orElse(null), publicStatus(status, route.upstream()));
             }
         }, ctx.eventLoop());
     }
@@ -207,19 +209,5 @@ final class ForwardedCall<R> {
             }
         }
         return status;
-    }
-
-    private static Optional<String> headerOf(
-            Metadata.Key<String> key, AtomicReference<Metadata> headers, AtomicReference<Metadata> trailers) {
-        for (AtomicReference<Metadata> metadata : java.util.List.of(headers, trailers)) {
-            if (metadata.get() != null && metadata.get().get(key) != null) {
-                return Optional.of(metadata.get().get(key));
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static Metadata.Key<String> ascii(String name) {
-        return Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER);
     }
 }

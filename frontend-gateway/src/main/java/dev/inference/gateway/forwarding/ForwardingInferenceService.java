@@ -14,6 +14,8 @@ import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -24,19 +26,23 @@ import java.util.function.Function;
 public final class ForwardingInferenceService extends InferenceServiceGrpc.InferenceServiceImplBase {
 
     private final TrackRouter router;
+    private final BiConsumer<PredictRequest, Answer<PredictResponse>> afterPredict;
     private final GatewayMetrics metrics;
     private final Duration pinTtl;
     private final Duration deadlineMargin;
     private final Duration defaultTimeout;
 
     /**
+     * @param afterPredict what happens with a Predict answer once the client has it (the shadow)
      * @param pinTtl lifetime of the pin cookie
      * @param deadlineMargin taken off the remaining deadline, for the way back
      * @param defaultTimeout the deadline of calls that bring none
      */
-    public ForwardingInferenceService(TrackRouter router, GatewayMetrics metrics, Duration pinTtl,
-            Duration deadlineMargin, Duration defaultTimeout) {
+    public ForwardingInferenceService(TrackRouter router,
+            BiConsumer<PredictRequest, Answer<PredictResponse>> afterPredict, GatewayMetrics metrics,
+            Duration pinTtl, Duration deadlineMargin, Duration defaultTimeout) {
         this.router = router;
+        this.afterPredict = afterPredict;
         this.metrics = metrics;
         this.pinTtl = pinTtl;
         this.deadlineMargin = deadlineMargin;
@@ -45,22 +51,22 @@ public final class ForwardingInferenceService extends InferenceServiceGrpc.Infer
 
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
-        forward("Predict", observer, stub -> stub.predict(request));
+        forward("Predict", observer, stub -> stub.predict(request), answer -> afterPredict.accept(request, answer));
     }
 
     @Override
     public void getModel(GetModelRequest request, StreamObserver<ModelInfo> observer) {
-        forward("GetModel", observer, stub -> stub.getModel(request));
+        forward("GetModel", observer, stub -> stub.getModel(request), answer -> { });
     }
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
-        forward("ListModels", observer, stub -> stub.listModels(request));
+        forward("ListModels", observer, stub -> stub.listModels(request), answer -> { });
     }
 
     private <R> void forward(String method, StreamObserver<R> observer,
-            Function<InferenceServiceFutureStub, ListenableFuture<R>> call) {
-        new ForwardedCall<>(ServiceRequestContext.current(), method, observer, call, router, metrics, pinTtl,
-                deadlineMargin, defaultTimeout).start();
+            Function<InferenceServiceFutureStub, ListenableFuture<R>> call, Consumer<Answer<R>> afterAnswer) {
+        new ForwardedCall<>(ServiceRequestContext.current(), method, observer, call, afterAnswer, router, metrics,
+                pinTtl, deadlineMargin, defaultTimeout).start();
     }
 }

@@ -32,6 +32,7 @@ public final class GatewayMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final TrafficWindow window = new TrafficWindow(300, System::currentTimeMillis);
+    private final AgreementWindow agreement = new AgreementWindow(300, System::currentTimeMillis);
 
     public GatewayMetrics() {
         JvmMetrics.builder().register(registry.getPrometheusRegistry());
@@ -67,6 +68,40 @@ public final class GatewayMetrics {
                 .increment();
     }
 
+    /** The texts of one shadowed call: how many labels the two revisions agreed on, and how many not. */
+    public void shadowCompared(String model, String canaryRevision, int agreed, int disagreed) {
+        shadowComparisons(model, canaryRevision, "agree").increment(agreed);
+        shadowComparisons(model, canaryRevision, "disagree").increment(disagreed);
+        agreement.record(canaryRevision, agreed, disagreed);
+    }
+
+    /** A shadow call that failed; the comparison it was for does not count either way. */
+    public void shadowFailed(String model, String canaryRevision, Status.Code code) {
+        counters.computeIfAbsent("shadow-error|" + model + '|' + canaryRevision + '|' + code,
+                key -> Counter.builder("inference.shadow.errors")
+                        .description("Shadow calls that failed, by the canary revision involved and gRPC status code")
+                        .tags("model", model, "canary_revision", canaryRevision, "grpc_code", code.name())
+                        .register(registry))
+                .increment();
+    }
+
+    /** A sampled call that was not shadowed or not compared, and why. */
+    public void shadowSkipped(String model, String reason) {
+        counters.computeIfAbsent("shadow-skip|" + model + '|' + reason, key -> Counter.builder("inference.shadow.skipped")
+                        .description("Calls sampled for the shadow comparison but not compared, by reason")
+                        .tags("model", model, "reason", reason)
+                        .register(registry))
+                .increment();
+    }
+
+    private Counter shadowComparisons(String model, String canaryRevision, String outcome) {
+        return counters.computeIfAbsent("shadow|" + model + '|' + canaryRevision + '|' + outcome,
+                key -> Counter.builder("inference.shadow.comparisons")
+                        .description("Texts answered by both tracks (two revisions), by whether their labels agree")
+                        .tags("model", model, "canary_revision", canaryRevision, "outcome", outcome)
+                        .register(registry));
+    }
+
     public void registerCanaryWeight(IntSupplier weight) {
         Gauge.builder("gateway.canary.weight", weight::getAsInt)
                 .description("Percent of unpinned requests sent to the canary (local mode)")
@@ -75,6 +110,10 @@ public final class GatewayMetrics {
 
     public TrafficWindow window() {
         return window;
+    }
+
+    public AgreementWindow agreement() {
+        return agreement;
     }
 
     public String scrape() {

@@ -11,6 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public interface TrackRouter {
 
+    /** The tracks, as the servers report them in {@code x-model-track}. */
+    String STABLE = "stable";
+    String CANARY = "canary";
+
     /**
      * Where to send one call.
      *
@@ -27,6 +31,12 @@ public interface TrackRouter {
      * retry can help.
      */
     Optional<Route> failover(Route failed);
+
+    /**
+     * Where to send the shadow of a call that {@code answeredTrack} answered: the other track, or
+     * empty when there is none to ask (local mode: it is not SERVING).
+     */
+    Optional<Route> otherTrack(String answeredTrack);
 
     List<Upstream> upstreams();
 
@@ -48,6 +58,16 @@ public interface TrackRouter {
                 return failed.pinHeader().isPresent() ? Optional.of(new Route(upstream, Optional.empty())) : Optional.empty();
             }
 
+            /** The other track's pods, through the VirtualService's header route for it. */
+            @Override
+            public Optional<Route> otherTrack(String answeredTrack) {
+                return switch (answeredTrack) {
+                    case STABLE -> Optional.of(new Route(upstream, Optional.of(CANARY)));
+                    case CANARY -> Optional.of(new Route(upstream, Optional.of(STABLE)));
+                    default -> Optional.empty();
+                };
+            }
+
             @Override
             public List<Upstream> upstreams() {
                 return List.of(upstream);
@@ -63,9 +83,6 @@ public interface TrackRouter {
      * other track unpinned, and the answer re-pins the user.
      */
     final class Local implements TrackRouter {
-
-        public static final String STABLE = "stable";
-        public static final String CANARY = "canary";
 
         private final Upstream stable;
         private final Upstream canary;
@@ -105,6 +122,17 @@ public interface TrackRouter {
             Upstream other = failed.upstream() == canary ? stable : canary;
             boolean mayTake = other == stable || canaryWeight.get() > 0;
             return other.isHealthy() && mayTake ? Optional.of(new Route(other, Optional.empty())) : Optional.empty();
+        }
+
+        /** The other server whatever its weight: a canary at weight 0 is shadowed, not used. */
+        @Override
+        public Optional<Route> otherTrack(String answeredTrack) {
+            Upstream other = switch (answeredTrack) {
+                case STABLE -> canary;
+                case CANARY -> stable;
+                default -> null;
+            };
+            return other != null && other.isHealthy() ? Optional.of(new Route(other, Optional.empty())) : Optional.empty();
         }
 
         @Override

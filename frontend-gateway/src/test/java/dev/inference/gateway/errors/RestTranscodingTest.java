@@ -70,7 +70,7 @@ class RestTranscodingTest {
             if (type != null) {
                 request.header("content-type", type);
             }
-            HttpResponse<String> response = platform.send(request);
+            HttpResponse<String> response = TestPlatform.send(request);
 
             assertEquals(200, response.statusCode(), type + ": " + response.body());
             assertTrue(response.body().contains("\"label\":\"positive\""), response.body());
@@ -132,7 +132,7 @@ class RestTranscodingTest {
         InferenceServer tiny = TestPlatform.inferenceServer("--queue-capacity", "2");
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + tiny.port());
         try {
-            HttpResponse<String> response = platform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\",\"b\",\"c\"]}");
+            HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\",\"b\",\"c\"]}");
 
             assertError(response, 429, "RESOURCE_EXHAUSTED", "retry with backoff");
         } finally {
@@ -149,11 +149,11 @@ class RestTranscodingTest {
         }
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + deadPort);
         try {
-            HttpResponse<String> response = platform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}");
+            HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}");
 
             assertError(response, 503, "UNAVAILABLE", "the inference service (mesh) is unavailable");
             assertFalse(response.body().contains(String.valueOf(deadPort)), "no address leaks: " + response.body());
-            assertEquals(503, platform.send(HttpRequest.newBuilder(
+            assertEquals(503, TestPlatform.send(HttpRequest.newBuilder(
                     URI.create(TestPlatform.url(gateway, "/internal/health")))).statusCode());
         } finally {
             gateway.close();
@@ -165,7 +165,7 @@ class RestTranscodingTest {
         InferenceServer slow = TestPlatform.inferenceServer("--inject-latency-ms", "1500");
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + slow.port());
         try {
-            HttpResponse<String> response = platform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}", "grpc-timeout", "300m");
+            HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}", "grpc-timeout", "300m");
 
             assertEquals(504, response.statusCode(), response.body());
             assertTrue(response.body().contains("\"status\":\"DEADLINE_EXCEEDED\""), response.body());

@@ -79,7 +79,7 @@ class ForwardingTest {
             GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port(),
                     "--default-timeout-ms", "4000");
             try {
-                HttpResponse<String> response = TestPlatform.shared().post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"Lovely\"]}");
+                HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"Lovely\"]}");
 
                 assertEquals(200, response.statusCode(), response.body());
                 String echoed = response.headers().firstValue("x-request-id").orElseThrow();

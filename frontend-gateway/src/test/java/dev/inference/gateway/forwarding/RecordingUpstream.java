@@ -26,21 +26,24 @@ import java.util.concurrent.TimeUnit;
  * the deadline of the last Predict, and whether that call was cancelled. It answers after
  * {@code delayMillis}, as the track named at construction.
  */
-final class RecordingUpstream implements AutoCloseable {
+public final class RecordingUpstream implements AutoCloseable {
 
     private static final Context.Key<Metadata> HEADERS = Context.key("headers");
 
     final CompletableFuture<Metadata> headers = new CompletableFuture<>();
+    /** The metadata of every Predict, in order. */
+    public final java.util.List<Metadata> predictHeaders = new java.util.concurrent.CopyOnWriteArrayList<>();
     final CompletableFuture<Long> deadlineMillis = new CompletableFuture<>();
     final CompletableFuture<Boolean> cancelled = new CompletableFuture<>();
     private final Server server;
 
-    RecordingUpstream(String track, long delayMillis) throws IOException {
+    public RecordingUpstream(String track, long delayMillis) throws IOException {
         InferenceServiceGrpc.InferenceServiceImplBase service = new InferenceServiceGrpc.InferenceServiceImplBase() {
             @Override
             public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
                 Context context = Context.current();
                 headers.complete(HEADERS.get());
+                predictHeaders.add(HEADERS.get());
                 Deadline deadline = context.getDeadline();
                 deadlineMillis.complete(deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS));
                 context.addListener(ignored -> cancelled.complete(true), Runnable::run);
@@ -75,7 +78,7 @@ final class RecordingUpstream implements AutoCloseable {
                 .start();
     }
 
-    int port() {
+    public int port() {
         return server.getPort();
     }
 

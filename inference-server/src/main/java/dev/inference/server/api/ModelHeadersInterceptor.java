@@ -13,14 +13,17 @@ import io.grpc.Status;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Adds {@code x-model-track} and {@code x-model-version} to every response of the inference
- * service: in the headers of a successful call, in the trailers of one that failed before sending
- * headers. The gateway pins users to a track with them.
+ * Adds {@code x-model-track}, {@code x-model-revision} and {@code x-model-version} to every response
+ * of the inference service: in the headers of a successful call, in the trailers of one that failed
+ * before sending headers. The gateway pins users to a track with them, and compares shadowed answers
+ * of two revisions.
  */
 public final class ModelHeadersInterceptor implements ServerInterceptor {
 
     public static final Metadata.Key<String> TRACK_HEADER =
             Metadata.Key.of(Headers.TRACK, Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> REVISION_HEADER =
+            Metadata.Key.of(Headers.REVISION, Metadata.ASCII_STRING_MARSHALLER);
     public static final Metadata.Key<String> VERSION_HEADER =
             Metadata.Key.of(Headers.VERSION, Metadata.ASCII_STRING_MARSHALLER);
 
@@ -64,6 +67,7 @@ public final class ModelHeadersInterceptor implements ServerInterceptor {
 
             private void addModelHeaders(Metadata metadata) {
                 metadata.put(TRACK_HEADER, track.current());
+                metadata.put(REVISION_HEADER, track.revision());
                 String version = servedVersion.get();
                 if (version != null) {
                     metadata.put(VERSION_HEADER, version);

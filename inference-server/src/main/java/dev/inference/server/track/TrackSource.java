@@ -13,8 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which rollout track this server belongs to ({@code stable} or {@code canary}), returned to
- * clients in the {@code x-model-track} header so the gateway can pin users to a track.
+ * Which rollout track this server belongs to ({@code stable} or {@code canary}) and which revision
+ * of the pod template it runs, returned to clients in the {@code x-model-track} and
+ * {@code x-model-revision} headers: the gateway pins users to a track with the first, and compares
+ * shadowed answers only between two revisions with the second.
  *
  * <p>In Kubernetes the Rollout labels pods with {@code track}, and a downward-API volume exposes
  * the labels as a file that the kubelet rewrites when the labels change (on promotion). The file
@@ -24,37 +26,50 @@ public final class TrackSource implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TrackSource.class);
     private static final String TRACK_LABEL = "track";
+    /** Set by Argo Rollouts on every pod of a ReplicaSet: one value per pod template. */
+    private static final String REVISION_LABEL = "rollouts-pod-template-hash";
     /** Kubernetes label values, which are also safe as an ASCII header value. */
     private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?");
 
     private final String fallback;
+    private final String revision;
     private final Path podLabelsFile;
     private final ScheduledExecutorService poller;
     private volatile String current;
 
-    private TrackSource(String fallback, Path podLabelsFile, ScheduledExecutorService poller) {
+    private TrackSource(String fallback, String revision, Path podLabelsFile, ScheduledExecutorService poller) {
         this.fallback = fallback;
+        this.revision = revision;
         this.podLabelsFile = podLabelsFile;
         this.poller = poller;
         this.current = fallback;
     }
 
-    /** A track that never changes. */
-    public static TrackSource fixed(String track) {
-        return new TrackSource(checked(track), null, null);
+    /** A track and revision that never change. */
+    public static TrackSource fixed(String track, String revision) {
+        return new TrackSource(checked(track, "track"), checked(revision, "revision"), null, null);
     }
 
     /**
-     * The {@code track} label of a downward-API labels file, re-read every {@code pollInterval};
-     * {@code fallback} while the file or the label is missing.
+     * The {@code track} label of a downward-API labels file, re-read every {@code pollInterval},
+     * {@code fallback} while the file or the label is missing; the revision label, read once (a
+     * pod's template never changes), {@code fallbackRevision} without one.
      */
-    public static TrackSource fromPodLabels(Path podLabelsFile, String fallback, long pollMillis) {
+    public static TrackSource fromPodLabels(Path podLabelsFile, String fallback, String fallbackRevision,
+            long pollMillis) {
         ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "track-poller");
             thread.setDaemon(true);
             return thread;
         });
-        TrackSource source = new TrackSource(checked(fallback), podLabelsFile, poller);
+        String revision = checked(fallbackRevision, "revision");
+        try {
+            revision = parseLabel(Files.readString(podLabelsFile), REVISION_LABEL)
+                    .filter(label -> LABEL_VALUE.matcher(label).matches()).orElse(revision);
+        } catch (IOException missing) {
+            // The kubelet writes the file before the container starts; without it, the fallback.
+        }
+        TrackSource source = new TrackSource(checked(fallback, "track"), revision, podLabelsFile, poller);
         source.reload();
         poller.scheduleWithFixedDelay(source::reload, pollMillis, pollMillis, TimeUnit.MILLISECONDS);
         return source;
@@ -62,6 +77,11 @@ public final class TrackSource implements AutoCloseable {
 
     public String current() {
         return current;
+    }
+
+    /** The pod-template hash of this server's pod, or the configured revision outside one. */
+    public String revision() {
+        return revision;
     }
 
     private void reload() {
@@ -88,12 +108,12 @@ public final class TrackSource implements AutoCloseable {
         }
     }
 
-    private static String checked(String track) {
-        if (!LABEL_VALUE.matcher(track).matches()) {
-            throw new IllegalArgumentException("track must be a Kubernetes label value"
-                    + " (letters, digits, '.', '_', '-'; at most 63), was \"" + track + "\"");
+    private static String checked(String value, String what) {
+        if (!LABEL_VALUE.matcher(value).matches()) {
+            throw new IllegalArgumentException(what + " must be a Kubernetes label value"
+                    + " (letters, digits, '.', '_', '-'; at most 63), was \"" + value + "\"");
         }
-        return track;
+        return value;
     }
 
     /** The value of one label in the downward-API format: one {@code key="value"} per line. */

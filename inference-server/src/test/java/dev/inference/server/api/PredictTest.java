@@ -59,7 +59,7 @@ class PredictTest {
     }
 
     @Test
-    void responseHeadersNameTheVersionAndTrack() {
+    void responseHeadersNameTheVersionTrackAndRevision() {
         AtomicReference<Metadata> headers = new AtomicReference<>();
         AtomicReference<Metadata> trailers = new AtomicReference<>();
         server.blockingStub()
@@ -68,6 +68,7 @@ class PredictTest {
 
         assertEquals("1", headers.get().get(ModelHeadersInterceptor.VERSION_HEADER));
         assertEquals("stable", headers.get().get(ModelHeadersInterceptor.TRACK_HEADER));
+        assertEquals("local", headers.get().get(ModelHeadersInterceptor.REVISION_HEADER), "the default outside a pod");
     }
 
     @Test

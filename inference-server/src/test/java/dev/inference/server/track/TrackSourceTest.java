@@ -24,7 +24,7 @@ class TrackSourceTest {
     void followsTheLabelsFileWhenTheKubeletRewritesIt(@TempDir Path dir) throws Exception {
         Path labels = dir.resolve("labels");
         Files.writeString(labels, "track=\"canary\"\n");
-        try (TrackSource track = TrackSource.fromPodLabels(labels, "stable", 20)) {
+        try (TrackSource track = TrackSource.fromPodLabels(labels, "stable", "local", 20)) {
             assertEquals("canary", track.current());
 
             // Promotion relabels the pod; the kubelet swaps the file in place.
@@ -41,21 +41,34 @@ class TrackSourceTest {
     }
 
     @Test
+    void revisionIsThePodTemplateHashOrTheFallback(@TempDir Path dir) throws Exception {
+        Path labels = dir.resolve("labels");
+        Files.writeString(labels, "rollouts-pod-template-hash=\"6d4f8c9b7\"\ntrack=\"canary\"\n");
+        try (TrackSource pod = TrackSource.fromPodLabels(labels, "stable", "local", 1000)) {
+            assertEquals("6d4f8c9b7", pod.revision());
+        }
+        try (TrackSource elsewhere = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", "local", 1000)) {
+            assertEquals("local", elsewhere.revision());
+        }
+    }
+
+    @Test
     void fallsBackWhenTheFileOrLabelIsMissingOrMalformed(@TempDir Path dir) throws Exception {
-        try (TrackSource missing = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", 1000)) {
+        try (TrackSource missing = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", "local", 1000)) {
             assertEquals("stable", missing.current());
         }
         Path labels = dir.resolve("labels");
         Files.writeString(labels, "track=\"not a label value!\"\n");
-        try (TrackSource malformed = TrackSource.fromPodLabels(labels, "stable", 1000)) {
+        try (TrackSource malformed = TrackSource.fromPodLabels(labels, "stable", "local", 1000)) {
             assertEquals("stable", malformed.current());
         }
     }
 
     @Test
     void fixedTrackMustBeALabelValue() {
-        assertEquals("canary", TrackSource.fixed("canary").current());
-        assertThrows(IllegalArgumentException.class, () -> TrackSource.fixed("canary track"));
+        assertEquals("canary", TrackSource.fixed("canary", "local").current());
+        assertThrows(IllegalArgumentException.class, () -> TrackSource.fixed("canary track", "local"));
+        assertThrows(IllegalArgumentException.class, () -> TrackSource.fixed("canary", "a revision"));
     }
 
     private static void awaitTrack(TrackSource track, String expected) throws InterruptedException {

@@ -1,0 +1,207 @@
+package dev.inference.gateway.shadow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.inference.api.Headers;
+import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.api.v1.PredictRequest;
+import dev.inference.gateway.GatewayServer;
+import dev.inference.gateway.TestPlatform;
+import dev.inference.gateway.forwarding.RecordingUpstream;
+import dev.inference.server.InferenceServer;
+import dev.inference.server.model.ModelRepositoryCopies;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shadow comparison with real inference servers: a stable server, a canary whose model names
+ * the wrong class for every text (its labels reversed), and a canary with stable's model that takes
+ * 500 ms per call.
+ */
+class ShadowComparisonTest {
+
+    private static final String PREDICT = "/v1/models/sentiment:predict";
+
+    @TempDir
+    static Path dir;
+    private static InferenceServer stable;
+    private static InferenceServer wrong;
+    private static InferenceServer slowButRight;
+    private final List<GatewayServer> gateways = new ArrayList<>();
+
+    @BeforeAll
+    static void startServers() throws Exception {
+        stable = TestPlatform.inferenceServer("--default-version", "sentiment=1", "--track", "stable",
+                "--revision", "st4ble");
+        Path reversed = ModelRepositoryCopies.withReversedLabels(
+                Path.of(System.getProperty("inference.modelRepository")), dir.resolve("reversed"));
+        wrong = TestPlatform.inferenceServer("--model-repository", reversed.toString(), "--default-version",
+                "sentiment=1", "--track", "canary", "--revision", "wr0ng");
+        slowButRight = TestPlatform.inferenceServer("--default-version", "sentiment=1", "--track", "canary",
+                "--revision", "sl0w", "--inject-latency-ms", "500");
+    }
+
+    @AfterAll
+    static void stopServers() {
+        for (InferenceServer server : List.of(stable, wrong, slowButRight)) {
+            server.stop(Duration.ofSeconds(2));
+        }
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void closeGateways() {
+        gateways.forEach(GatewayServer::close);
+    }
+
+    @Test
+    void everyTextOfAWrongCanaryDisagreesWhileUsersGetStable() throws Exception {
+        GatewayServer gateway = gateway(wrong, "--shadow-percent", "100");
+
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> answer = post(gateway, "{\"instances\":[\"Great food\",\"Awful service\"]}");
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertEquals("stable", answer.headers().firstValue(Headers.TRACK).orElseThrow(), "weight 0: users get stable");
+        }
+
+        awaitValue(10, () -> metric(gateway, "inference_shadow_comparisons_total", "canary_revision=\"wr0ng\"",
+                "outcome=\"disagree\""));
+        assertEquals(0, metric(gateway, "inference_shadow_comparisons_total", "outcome=\"agree\""));
+        JsonObject shadow = JsonParser.parseString(get(gateway, "/internal/stats")).getAsJsonObject().getAsJsonObject("shadow");
+        assertEquals("wr0ng", shadow.get("canaryRevision").getAsString());
+        assertEquals(10, shadow.get("compared").getAsLong());
+        assertEquals(0.0, shadow.get("agreement").getAsDouble());
+    }
+
+    @Test
+    void theClientNeverWaitsForTheShadowAndShadowsInFlightAreBounded() throws Exception {
+        GatewayServer gateway = gateway(slowButRight, "--shadow-percent", "100", "--shadow-max-in-flight", "2");
+        post(gateway, "{\"instances\":[\"warm-up\"]}", Headers.TRACK, "stable");
+
+        List<CompletableFuture<Long>> calls = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            calls.add(CompletableFuture.supplyAsync(() -> {
+                long start = System.nanoTime();
+                try {
+                    assertEquals(200, post(gateway, "{\"instances\":[\"Lovely evening\"]}").statusCode());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            }));
+        }
+        for (CompletableFuture<Long> call : calls) {
+            long millis = call.get(10, TimeUnit.SECONDS);
+            assertTrue(millis < 500, "an answer does not wait for its 500 ms shadow, took " + millis + " ms");
+        }
+
+        awaitValue(2, () -> metric(gateway, "inference_shadow_comparisons_total", "canary_revision=\"sl0w\"",
+                "outcome=\"agree\""));
+        assertEquals(3, metric(gateway, "inference_shadow_skipped_total", "reason=\"in_flight_limit\""),
+                "two shadows in flight, three skipped, none queued");
+        assertEquals(0, metric(gateway, "inference_shadow_comparisons_total", "outcome=\"disagree\""));
+    }
+
+    @Test
+    void theShadowHasOnlyWhatIsLeftOfTheCallersDeadline() throws Exception {
+        GatewayServer gateway = gateway(slowButRight, "--shadow-percent", "100");
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
+        try {
+            InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                    .predict(PredictRequest.newBuilder().setModel("sentiment").addInstances("Fine").build());
+        } finally {
+            channel.shutdownNow();
+        }
+
+        awaitValue(1, () -> metric(gateway, "inference_shadow_errors_total", "grpc_code=\"DEADLINE_EXCEEDED\""));
+        assertEquals(0, metric(gateway, "inference_shadow_comparisons_total"));
+    }
+
+    @Test
+    void answersOfOneRevisionPinnedCallsAndShadowingOffAreNotCompared() throws Exception {
+        GatewayServer sameServer = gateway(stable, "--shadow-percent", "100");
+        post(sameServer, "{\"instances\":[\"Nice\"]}");
+        awaitValue(1, () -> metric(sameServer, "inference_shadow_skipped_total", "reason=\"same_revision\""));
+
+        GatewayServer pinned = gateway(wrong, "--shadow-percent", "100");
+        post(pinned, "{\"instances\":[\"Nice\"]}", Headers.TRACK, "stable");
+        GatewayServer off = gateway(wrong);
+        post(off, "{\"instances\":[\"Nice\"]}");
+        Thread.sleep(300);
+        assertFalse(scrape(pinned).contains("inference_shadow_"), "a pinned call is not shadowed");
+        assertFalse(scrape(off).contains("inference_shadow_"), "shadowing is off by default");
+    }
+
+    /** Mesh mode: the shadow goes to the Service pinned to the other track, for Istio's header route. */
+    @Test
+    void inMeshModeTheShadowAsksForTheOtherTrack() throws Exception {
+        try (RecordingUpstream mesh = new RecordingUpstream("stable", 0)) {
+            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + mesh.port(), "--shadow-percent", "100");
+            gateways.add(gateway);
+            post(gateway, "{\"instances\":[\"Nice\"]}");
+
+            awaitValue(2, () -> mesh.predictHeaders.size());
+            Metadata.Key<String> track = Metadata.Key.of(Headers.TRACK, Metadata.ASCII_STRING_MARSHALLER);
+            assertEquals(Headers.TRACK_AUTO, mesh.predictHeaders.get(0).get(track));
+            assertEquals("canary", mesh.predictHeaders.get(1).get(track));
+        }
+    }
+
+    private GatewayServer gateway(InferenceServer canary, String... flags) {
+        List<String> args = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stable.port(),
+                "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0"));
+        args.addAll(List.of(flags));
+        GatewayServer gateway = TestPlatform.gateway(args.toArray(String[]::new));
+        gateways.add(gateway);
+        return gateway;
+    }
+
+    private static HttpResponse<String> post(GatewayServer gateway, String json, String... headers) throws Exception {
+        return TestPlatform.post(gateway, PREDICT, json, headers);
+    }
+
+    private static String get(GatewayServer gateway, String path) throws Exception {
+        return TestPlatform.get(gateway, path).body();
+    }
+
+    private static String scrape(GatewayServer gateway) throws Exception {
+        return get(gateway, "/metrics");
+    }
+
+    /** The sum of a metric's series whose labels contain every fragment given. */
+    private static double metric(GatewayServer gateway, String name, String... labelFragments) {
+        try {
+            return scrape(gateway).lines()
+                    .filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
+                    .filter(line -> java.util.Arrays.stream(labelFragments).allMatch(line::contains))
+                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                    .sum();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void awaitValue(double expected, DoubleSupplier value) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (value.getAsDouble() < expected && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(expected, value.getAsDouble());
+    }
+}

@@ -1,0 +1,54 @@
+package dev.inference.server.model;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Copies of a model repository for tests of what the platform does with a model that answers wrong:
+ * the large files are linked, the configuration is rewritten.
+ */
+public final class ModelRepositoryCopies {
+
+    private ModelRepositoryCopies() {}
+
+    /**
+     * A copy whose every version has its {@code labels} reversed in {@code config.json}: the model is
+     * as fast and error-free as the original and names the wrong class for every text, the release
+     * bug ("a mislabelled head") that only a comparison of answers can see.
+     */
+    public static Path withReversedLabels(Path repository, Path target) throws IOException {
+        try (Stream<Path> files = Files.walk(repository)) {
+            for (Path file : files.toList()) {
+                Path copy = target.resolve(repository.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(copy);
+                } else if (file.getFileName().toString().equals("config.json")) {
+                    Files.writeString(copy, reversedLabels(Files.readString(file)));
+                } else {
+                    Files.createSymbolicLink(copy, file.toAbsolutePath());
+                }
+            }
+        }
+        return target;
+    }
+
+    private static String reversedLabels(String config) {
+        JsonObject json = JsonParser.parseString(config).getAsJsonObject();
+        List<JsonElement> labels = new ArrayList<>(json.getAsJsonArray("labels").asList());
+        Collections.reverse(labels);
+        JsonArray reversed = new JsonArray();
+        labels.forEach(reversed::add);
+        json.add("labels", reversed);
+        return new GsonBuilder().setPrettyPrinting().create().toJson(json);
+    }
+}
