@@ -58,7 +58,7 @@ class DashboardQueriesTest {
         String canary = Files.readString(Tools.MONITORING.resolve("dashboards/inference-canary.json"));
         for (String metric : List.of("revision:inference_request_duration_seconds:p95_5m",
                 "revision:inference_request_error_ratio:rate5m", "inference_batch_size_sum", "inference_queue_depth",
-                "inference_predictions_total")) {
+                "inference_predictions_total", "canary_revision:inference_shadow_agreement:ratio_rate10m")) {
             assertTrue(canary.contains(metric), metric);
         }
     }

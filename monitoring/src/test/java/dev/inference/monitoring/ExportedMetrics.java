@@ -41,23 +41,35 @@ public final class ExportedMetrics {
 
     private ExportedMetrics() {}
 
-    /** Scraped once per test run from servers started on loopback. */
+    /**
+     * Scraped once per test run from servers started on loopback: two revisions behind a gateway
+     * that shadows every call, so that the shadow comparison's series exist too.
+     */
     public static synchronized Set<String> names(Path monitoringDir, String modelRepository) throws Exception {
         if (names != null) {
             return names;
         }
         DjlOffline.enforce();
         InferenceServer server = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--management-port", "0", "--model-repository", modelRepository));
+                "--management-port", "0", "--model-repository", modelRepository, "--revision", "st4ble"));
+        InferenceServer canary = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
+                "--management-port", "0", "--model-repository", modelRepository, "--track", "canary",
+                "--revision", "c4n4ry"));
         GatewayServer gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--upstream", "127.0.0.1:" + server.port()));
+                "--stable", "127.0.0.1:" + server.port(), "--canary", "127.0.0.1:" + canary.port(),
+                "--shadow-percent", "100"));
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
         try {
             InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .predict(PredictRequest.newBuilder().setModel("sentiment").addInstances("Fine").build());
             Set<String> found = new TreeSet<>();
+            String gatewayMetrics = "http://127.0.0.1:" + gateway.port() + "/metrics";
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    !get(gatewayMetrics).contains("inference_shadow_comparisons_total") && System.nanoTime() < deadline; ) {
+                Thread.sleep(20);
+            }
             found.addAll(seriesNames(get("http://127.0.0.1:" + server.managementPort() + "/metrics")));
-            found.addAll(seriesNames(get("http://127.0.0.1:" + gateway.port() + "/metrics")));
+            found.addAll(seriesNames(get(gatewayMetrics)));
             found.addAll(recordingRules(monitoringDir));
             names = found;
             return names;
@@ -65,6 +77,7 @@ public final class ExportedMetrics {
             channel.shutdownNow();
             gateway.close();
             server.stop(Duration.ofSeconds(1));
+            canary.stop(Duration.ofSeconds(1));
         }
     }
 

@@ -18,6 +18,7 @@ import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.InferenceServer;
+import dev.inference.server.model.ModelRepositoryCopies;
 import dev.inference.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -52,8 +53,8 @@ class CanaryScenariosTest {
     private static final Map<String, String> ARGS = Map.of("service-name", "inference-server", "canary-hash", "c4n4ry",
             "namespace", "local");
     private static final double TRAFFIC_PER_SECOND = 60;
-    /** Figures for the README, printed after each scenario. */
-    private static final List<String> FIGURES = new ArrayList<>();
+    /** Of the unpinned calls, the share the gateway also sends to the other track and compares. */
+    private static final String SHADOW_PERCENT = "25";
 
     @TempDir
     Path dir;
@@ -74,7 +75,7 @@ class CanaryScenariosTest {
 
     @Test
     void healthyCanaryStepsUpToTheManualGateAndPromotes() throws Exception {
-        startPlatform(true);
+        startPlatform(true, SHADOW_PERCENT);
         LocalRollout rollout = rollout();
 
         LocalRollout.Outcome outcome = rollout.run();
@@ -86,12 +87,16 @@ class CanaryScenariosTest {
         LocalRollout.Outcome promoted = rollout.promote(outcome);
         assertEquals(LocalRollout.State.PROMOTED, promoted.state());
         assertEquals(100, weight());
-        FIGURES.add("healthy canary: at the manual gate after " + outcome.steps().size() + " steps, then promoted");
+        double agreement = prometheus().query("sum(inference_shadow_comparisons_total{outcome=\"agree\"})"
+                + " / sum(inference_shadow_comparisons_total)").get(0);
+        assertTrue(agreement >= 0.7, "version 2 agrees with version 1 above min-agreement: " + agreement);
+        figure(String.format(Locale.ROOT, "healthy canary (version 2): at the manual gate after %d steps, then"
+                + " promoted; it agreed with version 1 on %.1f%% of the shadowed texts", outcome.steps().size(), 100 * agreement));
     }
 
     @Test
     void slowCanaryIsFailedByTheLatencyMetricSetToWeightZeroAndStopped() throws Exception {
-        startPlatform(true, "--inject-latency-ms", "500");
+        startPlatform(true, SHADOW_PERCENT, "--inject-latency-ms", "500");
 
         LocalRollout.Outcome outcome = rollout().run();
 
@@ -100,53 +105,104 @@ class CanaryScenariosTest {
 
     @Test
     void erroringCanaryIsFailedByTheErrorRateMetric() throws Exception {
-        startPlatform(true, "--inject-error-rate", "0.05");
+        startPlatform(true, SHADOW_PERCENT, "--inject-error-rate", "0.05");
 
         LocalRollout.Outcome outcome = rollout().run();
 
         assertAborted(outcome, "inference-canary-errors", "erroring canary (--inject-error-rate 0.05)");
     }
 
+    /**
+     * Version 2 with its labels reversed: as fast and error-free as the real one, wrong on most
+     * texts. Only the agreement with stable sees it, and stops it while it is only shadowed.
+     */
     @Test
-    void canaryWithoutTrafficIsNotFailedButPausedForAHuman() throws Exception {
-        startPlatform(false);
+    void wrongCanaryIsFailedByTheAgreementMetricWhileLatencyAndErrorsStayGreen() throws Exception {
+        Path reversed = ModelRepositoryCopies.withReversedLabels(Path.of(System.getProperty("inference.modelRepository")),
+                dir.resolve("reversed-labels"));
+        startPlatform(true, SHADOW_PERCENT, "--model-repository", reversed.toString());
 
         LocalRollout.Outcome outcome = rollout().run();
 
+        AnalysisRunner.MetricResult agreement = assertAborted(outcome, "inference-canary-agreement",
+                "wrong canary (version 2, labels reversed)");
+        assertEquals(2, agreement.measurements(), "failed within two measurements: " + agreement);
+        for (String template : List.of("inference-canary-latency", "inference-canary-errors")) {
+            AnalysisRunner.MetricResult metric = outcome.deciding().metrics().stream()
+                    .filter(result -> result.template().equals(template)).findFirst().orElseThrow();
+            // Green as Argo judges it: at most failureLimit failed measurements (a cold canary's first
+            // seconds may cost one latency measurement on this shared machine).
+            assertEquals(Phase.SUCCESSFUL, metric.phase(), template + " stays green: " + metric + "\n" + String.join("\n", log));
+        }
+    }
+
+    @Test
+    void canaryWithoutTrafficIsNotFailedButPausedForAHuman() throws Exception {
+        startPlatform(false, SHADOW_PERCENT);
+
+        assertPausedForWantOfComparisons(rollout().run(), "canary without traffic");
+    }
+
+    @Test
+    void canaryNobodyComparesIsNotPromotedButPausedForAHuman() throws Exception {
+        startPlatform(true, "0");
+
+        assertPausedForWantOfComparisons(rollout().run(), "traffic, shadow comparison off");
+    }
+
+    /** No comparisons are no evidence either way: Inconclusive, and a pause while only shadowed. */
+    private void assertPausedForWantOfComparisons(LocalRollout.Outcome outcome, String scenario) throws Exception {
         assertEquals(LocalRollout.State.PAUSED_INCONCLUSIVE, outcome.state(), String.join("\n", log));
-        assertTrue(outcome.deciding().metrics().stream().filter(metric -> !metric.template().equals("inference-canary-traffic"))
+        AnalysisRunner.MetricResult agreement = outcome.deciding().metrics().stream()
+                .filter(metric -> metric.template().equals("inference-canary-agreement")).findFirst().orElseThrow();
+        assertEquals(Phase.INCONCLUSIVE, agreement.phase(), agreement.toString());
+        assertTrue(outcome.deciding().metrics().stream().filter(metric -> metric != agreement)
                 .allMatch(metric -> metric.phase() == Phase.SUCCESSFUL), "no data is no evidence against the canary");
-        assertEquals(10, weight(), "neither aborted nor stepped further");
-        FIGURES.add("canary without traffic: background analysis Successful, traffic gate Inconclusive, rollout paused at 10%");
+        assertEquals(0, weight(), "paused in the shadow phase: neither aborted nor sent users");
+        figure(scenario + ": agreement Inconclusive after " + agreement.measurements()
+                + " measurements, the other metrics Successful, rollout paused at weight 0");
     }
 
     /**
-     * The canary is bad from its first call, so the fault begins when traffic reaches it; every
-     * call the gateway sent it counts as a user call that met the bad version.
+     * The canary is bad from its first call and the background analysis starts with the shadow
+     * phase, so it is stopped before the rollout gives it any user: no call the gateway routed
+     * reached it.
      */
-    private void assertAborted(LocalRollout.Outcome outcome, String failingTemplate, String scenario) throws Exception {
+    private AnalysisRunner.MetricResult assertAborted(LocalRollout.Outcome outcome, String failingTemplate,
+            String scenario) throws Exception {
         assertEquals(LocalRollout.State.ABORTED, outcome.state(), String.join("\n", log));
         AnalysisRunner.MetricResult failing = outcome.deciding().metrics().stream()
                 .filter(metric -> metric.template().equals(failingTemplate) && metric.phase() == Phase.FAILED)
                 .findFirst().orElseThrow(() -> new AssertionError(outcome.deciding().toString()));
         assertEquals(0, weight());
         assertTrue(outcome.steps().contains("canary stopped"));
-        long canaryCalls = canaryCallsSeenByTheGateway();
-        double secondsToAbort = (outcome.abortedAtNanos() - canaryTrafficFromNanos) / 1e9;
-        String figure = String.format(Locale.ROOT, "%s: aborted %.1f s after the rollout's first canary weight, on the %d. measurement"
-                + " of %s (%d failed; about %d s at the cluster's 30 s interval); %d user calls reached the canary"
-                + " (%.0f calls/s overall, 10%% to the canary)", scenario, secondsToAbort, failing.measurements(),
-                failingTemplate, failing.failed(), failing.measurements() * 30, canaryCalls, TRAFFIC_PER_SECOND);
-        FIGURES.add(figure);
-        System.out.println("FIGURE " + figure);
+        assertEquals(0, canaryCallsSeenByTheGateway(), "aborted in the shadow phase, before any user call: " + outcome.steps());
+        double secondsToAbort = (outcome.abortedAtNanos() - rolloutStartNanos) / 1e9;
+        Duration interval = AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts")).get(failingTemplate).metrics()
+                .get(0).interval();
+        figure(String.format(Locale.ROOT, "%s: aborted in the shadow phase %.1f s after the rollout started, on the %d."
+                + " measurement of %s (%d failed; about %d s at the cluster's interval); no user call reached the canary",
+                scenario, secondsToAbort, failing.measurements(), failingTemplate, failing.failed(),
+                failing.measurements() * interval.toSeconds()));
+        return failing;
+    }
+
+    /** A figure for the docs, in the test log. */
+    private static void figure(String text) {
+        System.out.println("FIGURE " + text);
     }
 
     private static CanaryStrategy strategy() throws Exception {
         return CanaryStrategy.read(Manifests.ROOT.resolve("rollouts/rollout-inference-server.yaml"));
     }
 
+    private PrometheusQuery prometheus() {
+        return new PrometheusQuery("http://127.0.0.1:" + prometheusPort);
+    }
+
     private LocalRollout rollout() throws Exception {
-        AnalysisRunner runner = new AnalysisRunner(new PrometheusQuery("http://127.0.0.1:" + prometheusPort), TIME_SCALE,
+        rolloutStartNanos = System.nanoTime();
+        AnalysisRunner runner = new AnalysisRunner(prometheus(), TIME_SCALE,
                 measurement -> log.add(measurement.toString()));
         LocalRollout.Platform platform = new LocalRollout.Platform() {
             @Override
@@ -155,9 +211,6 @@ class CanaryScenariosTest {
                         .POST(HttpRequest.BodyPublishers.ofString("{\"canaryWeight\":" + percent + "}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, response.statusCode(), response.body());
-                if (percent > 0 && canaryTrafficFromNanos == 0) {
-                    canaryTrafficFromNanos = System.nanoTime();
-                }
             }
 
             @Override
@@ -171,17 +224,24 @@ class CanaryScenariosTest {
 
     private final HttpClient http = HttpClient.newHttpClient();
     private int prometheusPort;
-    /** When the rollout first gave the canary a weight: the bad canary's first user calls. */
-    private volatile long canaryTrafficFromNanos;
+    private long rolloutStartNanos;
 
-    /** Stable v1 and canary v2 servers, the gateway at 10%, Prometheus, and traffic if asked for. */
-    private void startPlatform(boolean withTraffic, String... canaryFaults) throws Exception {
-        stable = server("--default-version", "sentiment=1", "--track", "stable");
-        List<String> canaryFlags = new ArrayList<>(List.of("--default-version", "sentiment=2", "--track", "canary"));
-        canaryFlags.addAll(List.of(canaryFaults));
-        canary = server(canaryFlags.toArray(String[]::new));
+    /**
+     * Stable v1 and canary v2 servers (revisions st4ble and c4n4ry), the gateway at canary weight 0
+     * (a new canary's weight before the first setWeight) shadowing {@code shadowPercent} of the
+     * unpinned calls, Prometheus scraping all three, and traffic if asked for. With traffic and
+     * shadowing, the rollout starts once the gateway has compared as many texts as the agreement
+     * template needs, as a cluster's canary pods are shadowed from their start.
+     */
+    private void startPlatform(boolean withTraffic, String shadowPercent, String... canaryFlags) throws Exception {
+        stable = server("--default-version", "sentiment=1", "--track", "stable", "--revision", "st4ble");
+        List<String> flags = new ArrayList<>(List.of("--default-version", "sentiment=2", "--track", "canary",
+                "--revision", "c4n4ry"));
+        flags.addAll(List.of(canaryFlags));
+        canary = server(flags.toArray(String[]::new));
         gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--stable", "127.0.0.1:" + stable.port(), "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "10"));
+                "--stable", "127.0.0.1:" + stable.port(), "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0",
+                "--shadow-percent", shadowPercent));
         prometheusPort = freePort();
         Files.writeString(dir.resolve("prometheus.yml"), """
                 global:
@@ -194,13 +254,17 @@ class CanaryScenariosTest {
                         labels: {namespace: local, pod: inference-server-st4ble-0, track: stable, rollouts_pod_template_hash: st4ble}
                       - targets: ["127.0.0.1:%d"]
                         labels: {namespace: local, pod: inference-server-c4n4ry-0, track: canary, rollouts_pod_template_hash: c4n4ry}
-                """.formatted(stable.managementPort(), canary.managementPort()));
+                  - job_name: frontend-gateway
+                    static_configs:
+                      - targets: ["127.0.0.1:%d"]
+                        labels: {namespace: local, pod: frontend-gateway-0}
+                """.formatted(stable.managementPort(), canary.managementPort(), gateway.port()));
         prometheus = new ProcessBuilder("/usr/bin/prometheus", "--config.file=" + dir.resolve("prometheus.yml"),
                 "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + prometheusPort)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
         awaitPrometheus();
         // A fresh Prometheus applies its targets on a 5 s timer; in a cluster it scrapes already.
-        awaitQuery("count(up{job=\"inference-server\"} == 1) == 2");
+        awaitQuery("count(up == 1) == 3");
         if (withTraffic) {
             traffic = new Thread(() -> {
                 try (RestPredictClient client = new RestPredictClient(gatewayUrl(""), "sentiment", "",
@@ -214,7 +278,9 @@ class CanaryScenariosTest {
                 }
             }, "traffic");
             traffic.start();
-            awaitQuery("sum(rate(inference_requests_total{rollouts_pod_template_hash=\"c4n4ry\"}[1m])) > 0");
+            if (Double.parseDouble(shadowPercent) > 0) {
+                awaitQuery("sum(increase(inference_shadow_comparisons_total{canary_revision=\"c4n4ry\"}[5m])) >= 100");
+            }
         }
     }
 
@@ -250,9 +316,11 @@ class CanaryScenariosTest {
     }
 
     private static InferenceServer server(String... flags) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0",
-                "--model-repository", System.getProperty("inference.modelRepository")));
+        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0"));
         args.addAll(List.of(flags));
+        if (!args.contains("--model-repository")) {
+            args.addAll(List.of("--model-repository", System.getProperty("inference.modelRepository")));
+        }
         return InferenceServer.start(ServerConfig.parse(args.toArray(String[]::new)));
     }
 

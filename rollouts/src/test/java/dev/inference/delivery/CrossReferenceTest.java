@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inference.monitoring.ExportedMetrics;
 import dev.inference.monitoring.PromQl;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -78,7 +79,22 @@ class CrossReferenceTest {
                 referenced++;
             }
         }
-        assertEquals(4, referenced);
+        assertEquals(5, referenced);
+    }
+
+    /** The alert is the analysis's backstop: both hold a canary to the same agreement and sample size. */
+    @Test
+    void theDisagreementAlertUsesTheAnalysisThresholds() throws Exception {
+        Map<String, String> defaults = new java.util.HashMap<>();
+        for (Map<String, Object> arg : list(at(one("AnalysisTemplate", "inference-canary-agreement"), "spec"), "args")) {
+            defaults.put((String) arg.get("name"), String.valueOf(arg.get("value")));
+        }
+        String rules = Files.readString(Manifests.ROOT.resolve("monitoring/rules/inference.rules.yml"));
+        String alert = rules.substring(rules.indexOf("- alert: InferenceCanaryDisagrees"));
+        assertTrue(alert.contains("ratio_rate10m < " + defaults.get("min-agreement")), "min-agreement " + defaults);
+        assertTrue(alert.contains(">= " + defaults.get("min-comparisons")), "min-comparisons " + defaults);
+        assertTrue(alert.contains("below the " + Math.round(Double.parseDouble(defaults.get("min-agreement")) * 100) + "%"),
+                "the description names the threshold");
     }
 
     @Test

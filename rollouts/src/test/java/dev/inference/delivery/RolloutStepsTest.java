@@ -120,18 +120,26 @@ class RolloutStepsTest {
         }
     }
 
+    /**
+     * Every step at which the canary answers calls, mirrored, shadowed or weighted, is under the
+     * background analysis, from the step after the mirror route is set: a canary that is slow,
+     * failing or wrong is judged before its first user.
+     */
     @Test
-    void backgroundAnalysisJudgesEveryStepWithUserTrafficAndStartsAtTheFirstWeight() {
+    void backgroundAnalysisJudgesEveryStepFromTheShadowPhaseOn() {
         List<State> states = model(strategy, replicas);
-        int firstWeight = states.stream().filter(state -> state.step() instanceof SetWeight).mapToInt(State::index)
-                .min().orElseThrow();
-        assertEquals(firstWeight, strategy.startingStep(), "startingStep is the index of the first setWeight");
+        int firstMirror = states.stream().filter(state -> state.step() instanceof SetMirrorRoute route && !route.removes())
+                .mapToInt(State::index).min().orElseThrow();
+        assertEquals(firstMirror + 1, strategy.startingStep(), "startingStep is the step after the mirror is set");
         for (State state : states) {
-            if (state.canaryWeight() > 0) {
+            boolean servesCalls = state.canaryWeight() > 0 || state.mirrorRoute().isPresent();
+            if (servesCalls && state.index() > firstMirror) {
                 assertTrue(state.analyses().containsAll(strategy.backgroundTemplates()),
-                        "step " + state.index() + " sends users to the canary unanalysed: " + state);
+                        "step " + state.index() + " lets the canary answer unanalysed: " + state);
             }
         }
+        assertTrue(strategy.backgroundTemplates().contains("inference-canary-agreement"),
+                "the background analysis compares the canary's answers with stable's");
     }
 
     @Test

@@ -56,7 +56,7 @@ public final class AnalysisRunner {
         List<MetricRun> runs = new ArrayList<>();
         for (AnalysisTemplate template : templates) {
             for (MetricSpec spec : template.metrics()) {
-                MetricRun run = new MetricRun(template.name(), spec, template.resolve(spec.query(), args));
+                MetricRun run = new MetricRun(template.name(), template.resolve(spec, args));
                 runs.add(run);
                 metrics.add(run::measureUntilDone);
             }
@@ -88,7 +88,7 @@ public final class AnalysisRunner {
     private final class MetricRun {
         final String template;
         final MetricSpec spec;
-        final String query;
+        final MetricSpec.Resolved resolved;
         volatile Phase phase;
         int measurements;
         int failed;
@@ -96,10 +96,10 @@ public final class AnalysisRunner {
         int errors;
         int consecutiveErrors;
 
-        MetricRun(String template, MetricSpec spec, String query) {
+        MetricRun(String template, MetricSpec.Resolved resolved) {
             this.template = template;
-            this.spec = spec;
-            this.query = query;
+            this.spec = resolved.spec();
+            this.resolved = resolved;
         }
 
         void measureUntilDone() {
@@ -128,8 +128,8 @@ public final class AnalysisRunner {
             Phase measured;
             String error = null;
             try {
-                result = prometheus.query(query);
-                measured = spec.judge(result);
+                result = prometheus.query(resolved.query());
+                measured = resolved.judge(result);
                 consecutiveErrors = 0;
             } catch (java.io.IOException | RuntimeException e) {
                 measured = Phase.ERROR;

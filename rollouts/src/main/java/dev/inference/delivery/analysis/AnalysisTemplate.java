@@ -51,15 +51,26 @@ public record AnalysisTemplate(String name, Map<String, String> args, List<Metri
             metrics.add(MetricSpec.read(metric));
         }
         String name = (String) ((Map<String, Object>) document.get("metadata")).get("name");
-        return new AnalysisTemplate(name, args, List.copyOf(metrics));
+        AnalysisTemplate template = new AnalysisTemplate(name, args, List.copyOf(metrics));
+        // Refuses a condition the runner cannot evaluate now, not at the first measurement: every
+        // argument stands in as a number, as the templates' conditions use them.
+        Map<String, String> placeholders = new LinkedHashMap<>();
+        args.keySet().forEach(arg -> placeholders.put(arg, "0"));
+        metrics.forEach(metric -> metric.resolve(text -> template.resolve(text, placeholders)));
+        return template;
+    }
+
+    /** A metric with its arguments: the template's defaults, overridden by {@code given}. */
+    MetricSpec.Resolved resolve(MetricSpec metric, Map<String, String> given) {
+        return metric.resolve(text -> resolve(text, given));
     }
 
     /**
-     * The query with every {@code {{args.x}}} replaced.
+     * The text with every {@code {{args.x}}} replaced.
      *
      * @throws IllegalArgumentException for a declared argument without a value, or an undeclared one
      */
-    String resolve(String query, Map<String, String> given) {
+    String resolve(String text, Map<String, String> given) {
         Map<String, String> values = new LinkedHashMap<>(args);
         given.forEach((key, value) -> {
             if (values.containsKey(key)) {
@@ -71,7 +82,7 @@ public record AnalysisTemplate(String name, Map<String, String> args, List<Metri
                 throw new IllegalArgumentException(name + " needs the argument " + key);
             }
         });
-        Matcher matcher = ARG.matcher(query);
+        Matcher matcher = ARG.matcher(text);
         StringBuilder resolved = new StringBuilder();
         while (matcher.find()) {
             String value = values.get(matcher.group(1));

@@ -5,12 +5,45 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * One metric of an AnalysisTemplate, with the defaults Argo Rollouts applies.
+ * One metric of an AnalysisTemplate, with the defaults Argo Rollouts applies. The conditions and the
+ * query may hold {@code {{args.x}}}, which {@link #resolve} fills in, as Argo resolves the whole
+ * metric (ResolveMetricArgs in utils/analysis/factory.go).
  *
  * @param count measurements to take; 0 for a background metric that runs until stopped
  */
 public record MetricSpec(String name, Duration interval, int count, int failureLimit, int inconclusiveLimit,
-        int consecutiveErrorLimit, Condition successCondition, Condition failureCondition, String query) {
+        int consecutiveErrorLimit, String successCondition, String failureCondition, String query) {
+
+    /** The metric with its arguments filled in, ready to measure and judge. */
+    public record Resolved(MetricSpec spec, Condition successCondition, Condition failureCondition, String query) {
+
+        /**
+         * A measurement's phase from its result, as Argo decides it (EvaluateResult in
+         * utils/evaluate/evaluate.go): with both conditions, failure wins, then success, else
+         * Inconclusive; with one, the other outcome is its negation.
+         */
+        Phase judge(java.util.List<Double> result) {
+            if (failureCondition != null && failureCondition.test(result)) {
+                return Phase.FAILED;
+            }
+            if (successCondition != null) {
+                if (successCondition.test(result)) {
+                    return Phase.SUCCESSFUL;
+                }
+                return failureCondition == null ? Phase.FAILED : Phase.INCONCLUSIVE;
+            }
+            return Phase.SUCCESSFUL;
+        }
+    }
+
+    /**
+     * @param args replaces every {@code {{args.x}}} of a text
+     * @throws IllegalArgumentException for a condition outside the supported forms once resolved
+     */
+    public Resolved resolve(java.util.function.UnaryOperator<String> args) {
+        return new Resolved(this, condition(successCondition, args), condition(failureCondition, args),
+                args.apply(query));
+    }
 
     private static final int DEFAULT_CONSECUTIVE_ERROR_LIMIT = 4;
 
@@ -36,29 +69,16 @@ public record MetricSpec(String name, Duration interval, int count, int failureL
                 intValue(metric.get("count"), 0), intValue(metric.get("failureLimit"), 0),
                 intValue(metric.get("inconclusiveLimit"), 0),
                 intValue(metric.get("consecutiveErrorLimit"), DEFAULT_CONSECUTIVE_ERROR_LIMIT),
-                condition(metric.get("successCondition")), condition(metric.get("failureCondition")),
+                text(metric.get("successCondition")), text(metric.get("failureCondition")),
                 ((String) prometheus.get("query")).strip());
     }
 
-    /**
-     * A measurement's phase from its result, as Argo decides it: with both conditions, failure
-     * wins, then success, else Inconclusive; with one, the other outcome is its negation.
-     */
-    Phase judge(java.util.List<Double> result) {
-        if (failureCondition != null && failureCondition.test(result)) {
-            return Phase.FAILED;
-        }
-        if (successCondition != null) {
-            if (successCondition.test(result)) {
-                return Phase.SUCCESSFUL;
-            }
-            return failureCondition == null ? Phase.FAILED : Phase.INCONCLUSIVE;
-        }
-        return Phase.SUCCESSFUL;
+    private static Condition condition(String text, java.util.function.UnaryOperator<String> args) {
+        return text == null ? null : Condition.parse(args.apply(text));
     }
 
-    private static Condition condition(Object text) {
-        return text == null ? null : Condition.parse(String.valueOf(text));
+    private static String text(Object value) {
+        return value == null ? null : String.valueOf(value);
     }
 
     private static int intValue(Object value, int fallback) {

@@ -22,9 +22,10 @@ import java.util.function.Consumer;
  * the gateway's canary weight stands in for the VirtualService weights, stopping the canary
  * server for scaling it to zero. The steps are read from the Rollout itself, so the two cannot
  * drift. As in Argo, the background analysis runs from {@code startingStep} to the end, inline
- * analyses block their step, and a Failed or Error analysis aborts: weight 0 at once, the canary
- * stopped after {@code abortScaleDownDelaySeconds}. Scaling and mirroring steps have no local
- * counterpart (one canary process runs throughout; the gateway mirrors nothing) and are logged.
+ * analyses block their step, a Failed or Error analysis aborts (weight 0 at once, the canary
+ * stopped after {@code abortScaleDownDelaySeconds}) and an Inconclusive one pauses. Scaling and
+ * mirroring steps have no local counterpart (one canary process runs throughout; the gateway's
+ * shadow comparison runs whenever it is switched on, not only while mirroring) and are logged.
  */
 public final class LocalRollout {
 
@@ -84,9 +85,12 @@ public final class LocalRollout {
                 if (result != null && (result.phase() == Phase.FAILED || result.phase() == Phase.ERROR)) {
                     return abort(done, result);
                 }
-                if (inline != null && inline.phase() == Phase.INCONCLUSIVE) {
+                // An Inconclusive run, inline or background, pauses the rollout for a human
+                // (reconcileBackgroundAnalysisRun and reconcileStepBasedAnalysisRun in rollout/analysis.go).
+                if (result != null && result.phase() == Phase.INCONCLUSIVE) {
                     done.add("paused: inconclusive analysis");
-                    return new Outcome(State.PAUSED_INCONCLUSIVE, done, merge(background == null ? null : background.stop(), inline), 0);
+                    return new Outcome(State.PAUSED_INCONCLUSIVE, done,
+                            backgroundResult != null ? result : merge(background == null ? null : background.stop(), inline), 0);
                 }
                 if (step instanceof Pause pause && pause.indefinite()) {
                     return new Outcome(State.AT_MANUAL_GATE, done, background == null ? null : background.stop(), 0);
@@ -109,7 +113,7 @@ public final class LocalRollout {
         } else if (step instanceof Analysis analysis) {
             return runner.run(templates(analysis.templates()), args, () -> background != null && background.ended());
         } else if (step instanceof SetMirrorRoute) {
-            log.accept("  (no local counterpart: the local gateway mirrors nothing)");
+            log.accept("  (no local counterpart: the local gateway mirrors nothing; its shadow comparison runs throughout)");
         } else if (step instanceof SetCanaryScale) {
             log.accept("  (no local counterpart: one canary server runs throughout)");
         }

@@ -43,7 +43,7 @@ class ConditionTest {
 
     @Test
     void measurementsAreJudgedAsArgoJudgesThem() {
-        MetricSpec both = spec("result[0] < 1", "result[0] > 2");
+        MetricSpec.Resolved both = spec("result[0] < 1", "result[0] > 2");
         assertEquals(Phase.SUCCESSFUL, both.judge(List.of(0.5)));
         assertEquals(Phase.FAILED, both.judge(List.of(3.0)));
         assertEquals(Phase.INCONCLUSIVE, both.judge(List.of(1.5)), "neither condition");
@@ -56,16 +56,32 @@ class ConditionTest {
         Path rollouts = Path.of(System.getProperty("repository.root")).resolve("rollouts");
         try (Stream<Path> files = Files.list(rollouts)) {
             List<Path> templates = files.filter(file -> file.getFileName().toString().startsWith("analysistemplate-")).toList();
-            assertEquals(4, templates.size());
+            assertEquals(5, templates.size());
             for (Path file : templates) {
                 AnalysisTemplate template = AnalysisTemplate.read(file);
                 for (MetricSpec metric : template.metrics()) {
-                    String query = template.resolve(metric.query(), Map.of("service-name", "svc", "canary-hash", "abc",
-                            "namespace", "ns"));
-                    assertFalse(query.contains("{{"), query);
+                    MetricSpec.Resolved resolved = template.resolve(metric, Map.of("service-name", "svc",
+                            "canary-hash", "abc", "namespace", "ns"));
+                    assertFalse(resolved.query().contains("{{"), resolved.query());
                 }
             }
         }
+    }
+
+    @Test
+    void argumentsInConditionsAreResolvedLikeTheQuery() throws Exception {
+        AnalysisTemplate agreement = AnalysisTemplate.read(Path.of(System.getProperty("repository.root"))
+                .resolve("rollouts/analysistemplate-canary-agreement.yaml"));
+        MetricSpec metric = agreement.metrics().get(0);
+        Map<String, String> args = Map.of("canary-hash", "abc", "namespace", "ns");
+
+        assertEquals(Phase.FAILED, agreement.resolve(metric, args).judge(List.of(0.6)), "below the default 0.7");
+        assertEquals(Phase.SUCCESSFUL, agreement.resolve(metric, args).judge(List.of(0.8)));
+        assertEquals(Phase.INCONCLUSIVE, agreement.resolve(metric, args).judge(List.of()), "too few comparisons");
+        Map<String, String> lower = new java.util.HashMap<>(args);
+        lower.put("min-agreement", "0.5");
+        assertEquals(Phase.SUCCESSFUL, agreement.resolve(metric, lower).judge(List.of(0.6)), "a Rollout's own threshold");
+        assertTrue(agreement.resolve(metric, args).query().contains(">= 100"), "min-comparisons in the query");
     }
 
     @Test
@@ -77,9 +93,8 @@ class ConditionTest {
         assertTrue(missing.getMessage().contains("needs the argument canary-hash"));
     }
 
-    private static MetricSpec spec(String success, String failure) {
-        return new MetricSpec("m", java.time.Duration.ofSeconds(1), 1, 0, 0, 4,
-                success == null ? null : Condition.parse(success), failure == null ? null : Condition.parse(failure),
-                "up");
+    private static MetricSpec.Resolved spec(String success, String failure) {
+        return new MetricSpec("m", java.time.Duration.ofSeconds(1), 1, 0, 0, 4, success, failure, "up")
+                .resolve(text -> text);
     }
 }
