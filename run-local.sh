@@ -4,7 +4,9 @@
 # Builds what is missing or stale first. Ctrl-C drains and stops everything.
 #
 # Environment: GATEWAY_PORT (8080), STABLE_PORT (9000), CANARY_PORT (9001), CANARY_WEIGHT (10),
+# SHADOW_PERCENT (0: the share of unpinned calls also answered by the other track and compared),
 # STABLE_FLAGS / CANARY_FLAGS (extra inference-server flags, e.g. CANARY_FLAGS="--inject-latency-ms 500").
+# The servers' revisions st4ble and c4n4ry stand in for pod-template hashes (rollouts/local-rollout.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +14,7 @@ gateway_port=${GATEWAY_PORT:-8080}
 stable_port=${STABLE_PORT:-9000}
 canary_port=${CANARY_PORT:-9001}
 canary_weight=${CANARY_WEIGHT:-10}
+shadow_percent=${SHADOW_PERCENT:-0}
 server_jar=inference-server/target/inference-server.jar
 gateway_jar=frontend-gateway/target/frontend-gateway.jar
 logs=target/local-platform
@@ -47,12 +50,13 @@ start() {
 
 # shellcheck disable=SC2086 # the extra flags are meant to split into words
 start stable -jar "$server_jar" --host 127.0.0.1 --port "$stable_port" --management-port $((stable_port + 100)) \
-  --default-version sentiment=1 --track stable ${STABLE_FLAGS:-}
+  --default-version sentiment=1 --track stable --revision st4ble ${STABLE_FLAGS:-}
 # shellcheck disable=SC2086
 start canary -jar "$server_jar" --host 127.0.0.1 --port "$canary_port" --management-port $((canary_port + 100)) \
-  --default-version sentiment=2 --track canary ${CANARY_FLAGS:-}
+  --default-version sentiment=2 --track canary --revision c4n4ry ${CANARY_FLAGS:-}
 start gateway -jar "$gateway_jar" --host 127.0.0.1 --port "$gateway_port" \
-  --stable "127.0.0.1:$stable_port" --canary "127.0.0.1:$canary_port" --canary-weight "$canary_weight"
+  --stable "127.0.0.1:$stable_port" --canary "127.0.0.1:$canary_port" --canary-weight "$canary_weight" \
+  --shadow-percent "$shadow_percent"
 
 for _ in $(seq 1 120); do
   if curl -fs "http://127.0.0.1:$((stable_port + 100))/healthz" >/dev/null 2>&1 \
@@ -73,6 +77,7 @@ The platform is up (logs in $logs/):
   API docs  http://127.0.0.1:$gateway_port/docs/
   stable    gRPC 127.0.0.1:$stable_port, metrics http://127.0.0.1:$((stable_port + 100))/metrics (version 1)
   canary    gRPC 127.0.0.1:$canary_port, metrics http://127.0.0.1:$((canary_port + 100))/metrics (version 2, $canary_weight% of traffic)
+  shadow    $shadow_percent% of unpinned calls also answered by the other track and compared (SHADOW_PERCENT)
 Press Ctrl-C to stop.
 TXT
 wait "${pids[@]}"

@@ -83,6 +83,64 @@ async function predict(event) {
   }
 }
 
+// ---- compare tracks ------------------------------------------------------------------------
+
+// The same texts pinned to each track (x-model-track), side by side: what the shadow comparison
+// counts, for texts of one's own choosing.
+async function compareTracks() {
+  const instances = $("texts").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  if (instances.length === 0) {
+    showError("Type at least one review.");
+    return;
+  }
+  const model = $("model").value || "sentiment";
+  const button = $("compare");
+  button.disabled = true;
+  showError("");
+  try {
+    const answers = await Promise.all(TRACK_ORDER.map((track) =>
+      callJson("POST", `/v1/models/${encodeURIComponent(model)}:predict`,
+        { instances, version: $("version").value }, { "x-model-track": track })));
+    renderComparison(instances, answers);
+  } catch (error) {
+    $("comparison").hidden = true;
+    showError(`Comparison failed: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function renderComparison(instances, answers) {
+  answers.forEach(({ json, headers }, i) => {
+    const track = TRACK_ORDER[i];
+    const served = headers.get("x-model-track") || track;
+    const revision = headers.get("x-model-revision");
+    $(`${track}-heading`).textContent =
+      `${served}: version ${json.modelVersion}${revision ? `, revision ${revision}` : ""}`;
+  });
+  const rows = instances.map((text, i) => {
+    const row = document.createElement("tr");
+    const cell = (content, className) => {
+      const td = document.createElement("td");
+      td.textContent = content;
+      if (className) {
+        td.className = className;
+      }
+      return td;
+    };
+    const [stable, canary] = answers.map(({ json }) => json.predictions[i]);
+    const same = stable.label === canary.label;
+    row.className = same ? "agree" : "disagree";
+    row.append(cell(text, "text"),
+      cell(`${stable.label} ${stable.score.toFixed(3)}`, `label ${stable.label}`),
+      cell(`${canary.label} ${canary.score.toFixed(3)}`, `label ${canary.label}`),
+      cell(same ? "yes" : "no", "verdict"));
+    return row;
+  });
+  $("comparison").querySelector("tbody").replaceChildren(...rows);
+  $("comparison").hidden = false;
+}
+
 function renderPredictions(instances, response, headers, latencyMs) {
   $("served-version").textContent = response.modelVersion;
   $("served-track").textContent = headers.get("x-model-track") || "unknown";
@@ -125,6 +183,7 @@ async function refreshStats() {
     const { json } = await callJson("GET", "/internal/stats");
     const tracks = orderedTracks(json.tracks);
     renderSummary(tracks);
+    renderShadow(json.shadow);
     drawChart($("rps-chart"), tracks, (p) => p.rps);
     drawChart($("p95-chart"), tracks, (p) => p.p95Ms);
     if (json.mode === "local") {
@@ -153,6 +212,19 @@ function renderSummary(tracks) {
     return card;
   });
   $("track-summary").replaceChildren(...cards);
+}
+
+function renderShadow(shadow) {
+  let text;
+  if (!shadow || shadow.percent === 0) {
+    text = "Shadow comparison off (--shadow-percent 0).";
+  } else if (shadow.compared === undefined) {
+    text = `Shadowing ${shadow.percent}% of unpinned calls; nothing compared in the last minute.`;
+  } else {
+    text = `Canary ${shadow.canaryRevision} agrees with stable on ${(shadow.agreement * 100).toFixed(1)}% of `
+      + `${shadow.compared} texts in the last minute (shadowing ${shadow.percent}% of unpinned calls).`;
+  }
+  $("shadow").textContent = text;
 }
 
 function drawChart(svg, tracks, valueOf) {
@@ -224,6 +296,7 @@ async function setCanaryWeight() {
 // ---- wiring --------------------------------------------------------------------------------
 
 $("predict-form").addEventListener("submit", predict);
+$("compare").addEventListener("click", compareTracks);
 $("texts").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     $("predict-form").requestSubmit();

@@ -14,8 +14,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The local platform for tests: a real stable inference server (version 1), a real canary
- * (version 2) and the gateway in local mode in front of them, all on free loopback ports.
+ * The local platform for tests: a real stable inference server (version 1, revision st4ble), a
+ * real canary (version 2, revision c4n4ry) and the gateway in local mode in front of them, all on
+ * free loopback ports.
  */
 public final class TestPlatform implements AutoCloseable {
 
@@ -35,8 +36,10 @@ public final class TestPlatform implements AutoCloseable {
 
     /** A platform whose gateway gets these flags on top of local mode at a 10% canary weight. */
     public static TestPlatform start(String... gatewayFlags) throws IOException {
-        InferenceServer stable = inferenceServer("--default-version", "sentiment=1", "--track", "stable");
-        InferenceServer canary = inferenceServer("--default-version", "sentiment=2", "--track", "canary");
+        InferenceServer stable = inferenceServer("--default-version", "sentiment=1", "--track", "stable",
+                "--revision", "st4ble");
+        InferenceServer canary = inferenceServer("--default-version", "sentiment=2", "--track", "canary",
+                "--revision", "c4n4ry");
         List<String> flags = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stable.port(),
                 "--canary", "127.0.0.1:" + canary.port()));
         flags.addAll(withDefaults(gatewayFlags, "--canary-weight", "10"));

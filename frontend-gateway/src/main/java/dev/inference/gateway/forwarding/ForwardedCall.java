@@ -94,7 +94,7 @@ final class ForwardedCall<R> {
     private void attempt(TrackRouter.Route route, boolean mayFailOver) {
         long remainingMillis = remainingMillis() - deadlineMargin.toMillis();
         if (remainingMillis <= 0) {
-            finish(route.upstream().name(), null, Status.DEADLINE_EXCEEDED.withDescription(
+            finish(route.upstream().name(), new ResponseMetadata(), Status.DEADLINE_EXCEEDED.withDescription(
                     "the deadline passed before the call could be forwarded"));
             return;
         }
@@ -120,7 +120,7 @@ final class ForwardedCall<R> {
             @Override
             public void onSuccess(R response) {
                 String track = answered.get(Headers.TRACK).orElse(route.upstream().name());
-                finish(track, answered.get(Headers.VERSION).orElse(null), Status.OK);
+                finish(track, answered, Status.OK);
                 observer.onNext(response);
                 observer.onCompleted();
                 // Only now, so that nothing done with the answer can delay the client.
@@ -143,22 +143,21 @@ final class ForwardedCall<R> {
                     }
                 }
                 String track = answered.get(Headers.TRACK).orElse(route.upstream().name());
-                finish(track, answered.get(Headers.VERSION).orElse(null), publicStatus(status, route.upstream()));
+                finish(track, answered, publicStatus(status, route.upstream()));
             }
         }, ctx.eventLoop());
     }
 
-    /** Records the call, tells the client which track and version served it, and pins the user. */
-    private void finish(String track, String version, Status status) {
+    /** Records the call, tells the client which track, revision and version served it, and pins the user. */
+    private void finish(String track, ResponseMetadata answered, Status status) {
         metrics.record(track, method, status.getCode(), System.nanoTime() - startNanos);
         boolean known = !track.equals(Upstream.MESH);
         ctx.mutateAdditionalResponseHeaders(response -> {
             if (known) {
                 response.set(TrackPin.HEADER, track);
             }
-            if (version != null) {
-                response.set(TrackPin.VERSION_HEADER, version);
-            }
+            answered.get(Headers.REVISION).ifPresent(revision -> response.set(Headers.REVISION, revision));
+            answered.get(Headers.VERSION).ifPresent(version -> response.set(Headers.VERSION, version));
             if (known && status.isOk() && !pin.fromHeader() && !TrackPin.cookieMatches(headers, track)) {
                 response.add("set-cookie", TrackPin.setCookie(track, pinTtl.toSeconds()));
             }

@@ -17,7 +17,6 @@ import java.util.regex.Pattern;
 public record TrackPin(Optional<String> track, boolean fromHeader) {
 
     public static final String HEADER = Headers.TRACK;
-    public static final String VERSION_HEADER = Headers.VERSION;
     public static final String COOKIE = "model-track";
 
     /** The header value that asks for a call routed by weight, whatever the cookie says. */

@@ -12,7 +12,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
@@ -24,6 +27,7 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** The web UI in a real headless Chromium against the real gateway and inference servers. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebUiTest {
 
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -42,7 +46,7 @@ class WebUiTest {
             throw new AssertionError("CI=true and " + missing);
         }
         assumeTrue(installed, missing);
-        platform = TestPlatform.start("--canary-weight", "10");
+        platform = TestPlatform.start("--canary-weight", "10", "--shadow-percent", "100");
         ChromeOptions options = new ChromeOptions()
                 .setBinary(CHROMIUM.toFile())
                 // Chromium's background services would try to reach the internet; this machine has none.
@@ -66,6 +70,41 @@ class WebUiTest {
     }
 
     @Test
+    @Order(1)
+    void tracksAreComparedSideBySideAndTheLivePanelShowsTheAgreement() throws Exception {
+        browser.get(platform.url("/"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
+        WebElement texts = browser.findElement(By.id("texts"));
+        texts.sendKeys("The dessert was heavenly and the staff were lovely.");
+        texts.sendKeys(Keys.SHIFT, Keys.ENTER);
+        texts.sendKeys("Cold soup, a rude waiter and a dirty table.");
+
+        browser.findElement(By.id("compare")).click();
+
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#comparison tbody tr"), 2));
+        assertEquals("stable: version 1, revision st4ble", browser.findElement(By.id("stable-heading")).getText());
+        assertEquals("canary: version 2, revision c4n4ry", browser.findElement(By.id("canary-heading")).getText());
+        for (WebElement row : browser.findElements(By.cssSelector("#comparison tbody tr"))) {
+            List<String> cells = row.findElements(By.tagName("td")).stream().map(WebElement::getText).toList();
+            boolean same = cells.get(1).split(" ")[0].equals(cells.get(2).split(" ")[0]);
+            assertEquals(same ? "yes" : "no", cells.get(3), cells.toString());
+        }
+
+        // Unpinned calls are shadowed (--shadow-percent 100): the live panel reports the agreement.
+        browser.findElement(By.cssSelector("input[name=pin][value=auto]")).click();
+        for (int i = 0; i < 3; i++) {
+            browser.findElement(By.id("predict")).click();
+            wait.until(ExpectedConditions.elementToBeClickable(By.id("predict")));
+        }
+        wait.until(ExpectedConditions.textMatches(By.id("shadow"),
+                java.util.regex.Pattern.compile("Canary c4n4ry agrees with stable on [0-9.]+% of [0-9]+ texts")));
+        saveScreenshot("target/ui-comparison.png");
+        browser.findElement(By.cssSelector("input[name=pin][value='']")).click();
+        texts.clear();
+    }
+
+    @Test
+    @Order(2)
     void reviewIsClassifiedSliderMovesTheSplitAndFailuresAreExplained() throws Exception {
         browser.get(platform.url("/"));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
@@ -98,7 +137,7 @@ class WebUiTest {
         browser.findElement(By.cssSelector("input[name=pin][value=canary]")).click();
         browser.findElement(By.id("predict")).click();
         wait.until(ExpectedConditions.textToBe(By.id("served-track"), "canary"));
-        saveScreenshot();
+        saveScreenshot("target/ui-screenshot.png");
 
         platform.stable.stop(Duration.ofSeconds(1));
         platform.canary.stop(Duration.ofSeconds(1));
@@ -120,8 +159,8 @@ class WebUiTest {
         throw new AssertionError("canary weight did not become " + expected + ": " + body);
     }
 
-    private static void saveScreenshot() throws Exception {
+    private static void saveScreenshot(String file) throws Exception {
         Path screenshot = browser.getScreenshotAs(OutputType.FILE).toPath();
-        Files.copy(screenshot, Path.of("target/ui-screenshot.png"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(screenshot, Path.of(file), StandardCopyOption.REPLACE_EXISTING);
     }
 }
