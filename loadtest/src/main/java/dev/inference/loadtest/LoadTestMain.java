@@ -78,7 +78,7 @@ public final class LoadTestMain implements Callable<Integer> {
     @Option(names = "--timeout-ms", defaultValue = "10000", description = "Per-call deadline (default: ${DEFAULT-VALUE}).")
     long timeoutMillis;
 
-    @Option(names = "--slo", description = "Objectives that make the exit code 1 when broken, e.g. \"p99<300ms,errors<1%\".")
+    @Option(names = "--slo", description = "Objectives that make the exit code 1 when broken, e.g. \"p99<300ms,errors<1%%\".")
     String slo;
 
     @Option(names = "--out", defaultValue = "loadtest-results", description = "Directory for result.json and report.html.")

@@ -99,7 +99,7 @@ public final class Benchmark implements Callable<Integer> {
             try (ServerProcess server = ServerProcess.inferenceServer(serverJar, out.resolve("server-v" + version + ".log"),
                     "--default-version", "sentiment=" + version);
                  ServerProcess gateway = ServerProcess.gateway(gatewayJar, out.resolve("gateway-v" + version + ".log"),
-                         server.port)) {
+                         "--upstream", "127.0.0.1:" + server.port)) {
                 notes.add(String.format(Locale.ROOT, "version %s: server SERVING %d ms after its JVM started", version,
                         server.startupMillis));
                 for (int concurrency : CONCURRENCY) {
@@ -167,7 +167,7 @@ public final class Benchmark implements Callable<Integer> {
                 medianOn, medianOff, medianOn / medianOff));
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         List<Double> sorted = values.stream().sorted().toList();
         int middle = sorted.size() / 2;
         return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;

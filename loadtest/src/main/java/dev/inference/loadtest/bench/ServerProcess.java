@@ -44,11 +44,12 @@ public final class ServerProcess implements AutoCloseable {
         return start(command, log, port, management, "/healthz");
     }
 
-    /** Starts a gateway in mesh mode in front of {@code upstreamPort}. */
-    static ServerProcess gateway(Path jar, Path log, int upstreamPort) throws Exception {
+    /** Starts a gateway with these flags (its upstreams among them) and returns once it is healthy. */
+    static ServerProcess gateway(Path jar, Path log, String... flags) throws Exception {
         int port = freePort();
-        List<String> command = List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "--upstream", "127.0.0.1:" + upstreamPort);
+        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
+                "--port", String.valueOf(port)));
+        command.addAll(List.of(flags));
         return start(command, log, port, port, "/internal/health");
     }
 
