@@ -20,11 +20,14 @@ import dev.inference.gateway.errors.OneMessagePerUnaryCall;
 import dev.inference.gateway.errors.RestErrors;
 import dev.inference.gateway.errors.RestRoutes;
 import dev.inference.gateway.logging.ErrorLog;
+import dev.inference.gateway.forwarding.Forwarder;
 import dev.inference.gateway.forwarding.ForwardingInferenceService;
+import dev.inference.gateway.forwarding.ForwardingOpenInferenceService;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import dev.inference.gateway.shadow.ShadowComparison;
+import inference.GRPCInferenceServiceGrpc;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -79,14 +82,16 @@ public final class GatewayServer implements AutoCloseable {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
 
+        Forwarder forwarder = new Forwarder(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
+                Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout());
         ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, router, metrics);
         RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
         RestErrors restErrors = new RestErrors(restRoutes);
         GrpcService grpc = GrpcService.builder()
-                .addService(new ForwardingInferenceService(router, shadow::afterAnswer, metrics,
-                        Duration.ofSeconds(config.pinTtlSeconds), Duration.ofMillis(config.deadlineMarginMillis),
-                        config.defaultTimeout()))
+                .addService(new ForwardingInferenceService(forwarder, shadow::afterAnswer))
+                .addService(new ForwardingOpenInferenceService(forwarder))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .supportedSerializationFormats(GrpcSerializationFormats.values())

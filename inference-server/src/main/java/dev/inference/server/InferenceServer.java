@@ -1,16 +1,19 @@
 package dev.inference.server;
 
 import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.server.api.Classifications;
 import dev.inference.server.api.DocumentedSchema;
 import dev.inference.server.api.FaultInjection;
 import dev.inference.server.api.InferenceService;
 import dev.inference.server.api.ModelHeadersInterceptor;
+import dev.inference.server.api.OpenInferenceService;
 import dev.inference.server.api.RequestLimits;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.ManagementServer;
 import dev.inference.server.registry.ModelLoader;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.track.TrackSource;
+import inference.GRPCInferenceServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -64,15 +67,18 @@ public final class InferenceServer {
             return thread;
         });
         FaultInjection faults = new FaultInjection(config.injectLatencyMillis, config.injectErrorRate);
-        this.service = new InferenceService(registry::get, () -> serving,
+        Classifications classifications = new Classifications(registry::get,
                 new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer);
+        this.service = new InferenceService(classifications, () -> serving);
+        ModelHeadersInterceptor modelHeaders = new ModelHeadersInterceptor(track);
         this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
                 // Handlers only validate and enqueue, so they run on the event loop: no hand-off.
                 .directExecutor()
                 .addStreamTracerFactory(openCalls)
                 .maxInboundMessageSize(config.maxMessageBytes)
-                .addService(DocumentedSchema.withComments(
-                        ServerInterceptors.intercept(service, new ModelHeadersInterceptor(track))))
+                .addService(DocumentedSchema.withComments(ServerInterceptors.intercept(service, modelHeaders)))
+                .addService(ServerInterceptors.intercept(new OpenInferenceService(classifications, () -> serving,
+                        version()), modelHeaders))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection())
@@ -153,6 +159,13 @@ public final class InferenceServer {
     private void setHealth(ServingStatus status) {
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
         health.setStatus(InferenceServiceGrpc.SERVICE_NAME, status);
+        health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, status);
+    }
+
+    /** The release, from the jar's manifest; {@code development} when run from classes. */
+    private static String version() {
+        String version = InferenceServer.class.getPackage().getImplementationVersion();
+        return version != null ? version : "development";
     }
 
     /** grpcurl and many other tools still ask the v1alpha reflection service first. */

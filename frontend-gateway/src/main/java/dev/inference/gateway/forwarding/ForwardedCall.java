@@ -10,13 +10,13 @@ import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.common.logging.RequestLogProperty;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.inference.api.Headers;
-import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackPin;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -26,7 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -47,7 +46,7 @@ final class ForwardedCall<R> {
     private final RequestHeaders headers;
     private final String method;
     private final StreamObserver<R> observer;
-    private final Function<InferenceServiceFutureStub, ListenableFuture<R>> call;
+    private final UpstreamCall<R> call;
     private final Consumer<Answer<R>> afterAnswer;
     private final TrackRouter router;
     private final GatewayMetrics metrics;
@@ -61,7 +60,7 @@ final class ForwardedCall<R> {
     private final AtomicReference<ListenableFuture<R>> current = new AtomicReference<>();
 
     ForwardedCall(ServiceRequestContext ctx, String method, StreamObserver<R> observer,
-            Function<InferenceServiceFutureStub, ListenableFuture<R>> call, Consumer<Answer<R>> afterAnswer,
+            UpstreamCall<R> call, Consumer<Answer<R>> afterAnswer,
             TrackRouter router, GatewayMetrics metrics, Duration pinTtl, Duration deadlineMargin, Duration defaultTimeout) {
         this.ctx = ctx;
         this.headers = ctx.request().headers();
@@ -110,11 +109,13 @@ final class ForwardedCall<R> {
         // Argo puts managed routes above the pinned ones (orderRoutes in Argo's istio.go).
         outgoing.put(TRACK_KEY, route.pinHeader().orElse(TrackPin.AUTO));
         ResponseMetadata answered = new ResponseMetadata();
-        InferenceServiceFutureStub stub = route.upstream().inference()
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture())
-                .withDeadlineAfter(remainingMillis, TimeUnit.MILLISECONDS);
-
-        ListenableFuture<R> future = call.apply(stub);
+        ListenableFuture<R> future = call.send(route.upstream(), new UpstreamCall.Attempt() {
+            @Override
+            public <S extends AbstractStub<S>> S configure(S stub) {
+                return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture())
+                        .withDeadlineAfter(remainingMillis, TimeUnit.MILLISECONDS);
+            }
+        });
         current.set(future);
         Futures.addCallback(future, new FutureCallback<>() {
             @Override

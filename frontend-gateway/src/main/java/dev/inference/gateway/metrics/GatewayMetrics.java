@@ -54,7 +54,7 @@ public final class GatewayMetrics {
                         .serviceLevelObjectives(BUCKETS)
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
-        if (method.equals("Predict")) {
+        if (method.equals("Predict") || method.equals("ModelInfer")) {
             window.record(track, nanos, SERVER_FAULTS.contains(code));
         }
     }

@@ -4,8 +4,8 @@ import com.linecorp.armeria.client.Endpoint;
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.common.SessionProtocol;
-import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
+import inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -14,11 +14,13 @@ import java.util.concurrent.TimeUnit;
  * service whose track only the responses tell. gRPC over HTTP/2 without TLS (the mesh adds mTLS).
  *
  * @param name the track in local mode ({@code stable}, {@code canary}); {@code mesh} in mesh mode
+ * @param inference its {@code inference.v1.InferenceService}
+ * @param openInference its Open Inference Protocol v2 service, {@code inference.GRPCInferenceService}
  * @param healthChecks the group whose checks decide {@link #isHealthy()}: empty while its server is
  *     not SERVING (local mode) or not reachable (mesh mode)
  */
-public record Upstream(String name, InferenceServiceFutureStub inference, EndpointGroup healthChecks)
-        implements AutoCloseable {
+public record Upstream(String name, InferenceServiceFutureStub inference,
+        GRPCInferenceServiceFutureStub openInference, EndpointGroup healthChecks) implements AutoCloseable {
 
     public static final String MESH = "mesh";
 
@@ -35,7 +37,8 @@ public record Upstream(String name, InferenceServiceFutureStub inference, Endpoi
                 // Fail at once when the server is down (0 would mean "wait for ever").
                 .selectionTimeout(Duration.ofMillis(1))
                 .build();
-        return new Upstream(name, stub(group), group);
+        return new Upstream(name, stub(group, InferenceServiceFutureStub.class),
+                stub(group, GRPCInferenceServiceFutureStub.class), group);
     }
 
     /**
@@ -50,7 +53,8 @@ public record Upstream(String name, InferenceServiceFutureStub inference, Endpoi
                 .answerIsEnough()
                 .retryInterval(HEALTH_CHECK_INTERVAL)
                 .build();
-        return new Upstream(MESH, stub(endpoint), reachable);
+        return new Upstream(MESH, stub(endpoint, InferenceServiceFutureStub.class),
+                stub(endpoint, GRPCInferenceServiceFutureStub.class), reachable);
     }
 
     public boolean isHealthy() {
@@ -71,7 +75,7 @@ public record Upstream(String name, InferenceServiceFutureStub inference, Endpoi
         healthChecks.close();
     }
 
-    private static InferenceServiceFutureStub stub(EndpointGroup endpoints) {
-        return GrpcClients.builder(SessionProtocol.H2C, endpoints).build(InferenceServiceGrpc.InferenceServiceFutureStub.class);
+    private static <S> S stub(EndpointGroup endpoints, Class<S> type) {
+        return GrpcClients.builder(SessionProtocol.H2C, endpoints).build(type);
     }
 }

@@ -1,8 +1,8 @@
 package dev.inference.server.api;
 
-import dev.inference.api.v1.PredictRequest;
 import io.grpc.Status;
 import io.grpc.StatusException;
+import java.util.List;
 
 /**
  * The bounds on what one request may ask for. Each violation is INVALID_ARGUMENT with a message
@@ -25,28 +25,34 @@ public record RequestLimits(int maxInstances, int maxInstanceChars) {
         }
     }
 
-    void checkInstances(PredictRequest request) throws StatusException {
-        int count = request.getInstancesCount();
+    /**
+     * Checks the texts of one request.
+     *
+     * @param field how messages name the texts, e.g. {@code instances} or {@code input "text"}
+     * @param tooMany how messages say there are too many, e.g. {@code too many instances}
+     */
+    void checkTexts(List<String> texts, String field, String tooMany) throws StatusException {
+        int count = texts.size();
         if (count == 0) {
-            throw invalid("instances must hold at least one text");
+            throw invalid(field + " must hold at least one text");
         }
         if (count > maxInstances) {
-            throw invalid("too many instances: " + count + "; the limit is " + maxInstances
+            throw invalid(tooMany + ": " + count + "; the limit is " + maxInstances
                     + " per request, split the texts over several requests");
         }
         for (int i = 0; i < count; i++) {
-            String text = request.getInstances(i);
+            String text = texts.get(i);
             if (text.isBlank()) {
-                throw invalid("instances[" + i + "] is empty");
+                throw invalid(field + "[" + i + "] is empty");
             }
             int chars = text.codePointCount(0, text.length());
             if (chars > maxInstanceChars) {
-                throw invalid("instances[" + i + "] has " + chars + " characters; the limit is " + maxInstanceChars);
+                throw invalid(field + "[" + i + "] has " + chars + " characters; the limit is " + maxInstanceChars);
             }
         }
     }
 
-    private static StatusException invalid(String message) {
+    static StatusException invalid(String message) {
         return Status.INVALID_ARGUMENT.withDescription(message).asException();
     }
 }

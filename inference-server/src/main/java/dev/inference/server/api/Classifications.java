@@ -1,0 +1,183 @@
+package dev.inference.server.api;
+
+import dev.inference.server.batching.RejectedException;
+import dev.inference.server.metrics.InferenceMetrics;
+import dev.inference.server.model.Classification;
+import dev.inference.server.registry.ModelRegistry;
+import dev.inference.server.registry.ServedVersion;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One classification call, whichever API it came through: resolves the model version, takes the
+ * call's texts, applies the fault injection, hands the texts to the version's batcher and answers
+ * exactly once, recording the call in the metrics. Never blocks the calling thread.
+ */
+public final class Classifications {
+
+    /** The texts of a call, read once the model version is known: a malformed request fails here. */
+    interface Texts {
+        List<String> read(ServedVersion served) throws StatusException;
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(Classifications.class);
+
+    private final Supplier<ModelRegistry> registry;
+    private final RequestLimits limits;
+    private final FaultInjection faults;
+    private final InferenceMetrics metrics;
+    private final ScheduledExecutorService delayer;
+
+    /**
+     * @param registry the loaded models, or null while they are loading
+     * @param delayer runs calls delayed by injected latency
+     */
+    public Classifications(Supplier<ModelRegistry> registry, RequestLimits limits, FaultInjection faults,
+            InferenceMetrics metrics, ScheduledExecutorService delayer) {
+        this.registry = registry;
+        this.limits = limits;
+        this.faults = faults;
+        this.metrics = metrics;
+        this.delayer = delayer;
+    }
+
+    RequestLimits limits() {
+        return limits;
+    }
+
+    /**
+     * Classifies the texts and answers the call with {@code response}, or with the status that
+     * says what was wrong.
+     */
+    <R> void classify(String model, String version, Texts texts, ServerCallStreamObserver<R> call,
+            BiFunction<ServedVersion, List<Classification>, R> response) {
+        long start = System.nanoTime();
+        // The batcher learns of cancellation from the Context; the handler only stops the
+        // observer from throwing when a late response meets a cancelled call.
+        call.setOnCancelHandler(() -> {});
+        ServedVersion served;
+        try {
+            limits.checkNames(model, version);
+            served = loaded().resolve(model, version);
+        } catch (StatusException e) {
+            metrics.requestCompleted(InferenceMetrics.UNKNOWN, InferenceMetrics.UNKNOWN,
+                    e.getStatus().getCode(), System.nanoTime() - start);
+            call.onError(e);
+            return;
+        }
+        ModelHeadersInterceptor.recordServedVersion(served.version());
+        PendingCall<R> pending = new PendingCall<>(call, served, start, response);
+        List<String> read;
+        try {
+            read = texts.read(served);
+        } catch (StatusException e) {
+            pending.fail(e.getStatus());
+            return;
+        }
+        Context context = Context.current();
+        if (faults.latencyMillis() > 0) {
+            delayer.schedule(context.wrap(() -> enqueue(read, pending, context)), faults.latencyMillis(),
+                    TimeUnit.MILLISECONDS);
+        } else {
+            enqueue(read, pending, context);
+        }
+    }
+
+    /** The registry, once the models are loaded. */
+    ModelRegistry loaded() throws StatusException {
+        ModelRegistry loaded = registry.get();
+        if (loaded == null) {
+            throw Status.UNAVAILABLE.withDescription("the server is starting: models are loading").asException();
+        }
+        return loaded;
+    }
+
+    private <R> void enqueue(List<String> texts, PendingCall<R> pending, Context context) {
+        if (context.isCancelled()) {
+            pending.fail(callerGoneStatus(context));
+            return;
+        }
+        if (faults.nextCallFails()) {
+            pending.fail(Status.INTERNAL.withDescription("injected fault (--inject-error-rate)"));
+            return;
+        }
+        try {
+            pending.served.batcher()
+                    .submit(texts, context::isCancelled)
+                    .whenComplete((results, error) -> {
+                        if (error == null) {
+                            pending.succeed(results);
+                        } else {
+                            pending.fail(statusOf(error, context, pending.served));
+                        }
+                    });
+        } catch (RejectedException e) {
+            pending.fail(e.reason() == RejectedException.Reason.QUEUE_FULL
+                    ? Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage())
+                    : Status.UNAVAILABLE.withDescription("the server is shutting down; retry on another replica"));
+        }
+    }
+
+    private static Status statusOf(Throwable error, Context context, ServedVersion served) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof CancellationException) {
+            return callerGoneStatus(context);
+        }
+        if (cause instanceof RejectedException) {
+            return Status.UNAVAILABLE.withDescription("the server is shutting down; retry on another replica");
+        }
+        log.error("classification on {} failed", served.classifier(), cause);
+        return Status.INTERNAL.withDescription("the model failed to process the request");
+    }
+
+    private static Status callerGoneStatus(Context context) {
+        Deadline deadline = context.getDeadline();
+        return deadline != null && deadline.isExpired()
+                ? Status.DEADLINE_EXCEEDED.withDescription("the deadline passed before the model ran")
+                : Status.CANCELLED.withDescription("the call was cancelled before the model ran");
+    }
+
+    /** A call between validation and its response: answers once and records it. */
+    private static final class PendingCall<R> {
+        final ServerCallStreamObserver<R> call;
+        final ServedVersion served;
+        final long startNanos;
+        final BiFunction<ServedVersion, List<Classification>, R> response;
+
+        PendingCall(ServerCallStreamObserver<R> call, ServedVersion served, long startNanos,
+                BiFunction<ServedVersion, List<Classification>, R> response) {
+            this.call = call;
+            this.served = served;
+            this.startNanos = startNanos;
+            this.response = response;
+        }
+
+        void succeed(List<Classification> results) {
+            R answer = response.apply(served, results);
+            served.metrics().requestCompleted(Status.Code.OK, System.nanoTime() - startNanos);
+            if (!call.isCancelled()) {
+                call.onNext(answer);
+                call.onCompleted();
+            }
+        }
+
+        void fail(Status status) {
+            served.metrics().requestCompleted(status.getCode(), System.nanoTime() - startNanos);
+            if (!call.isCancelled()) {
+                call.onError(status.asRuntimeException());
+            }
+        }
+    }
+}
