@@ -24,6 +24,7 @@ import dev.inference.gateway.forwarding.Forwarder;
 import dev.inference.gateway.forwarding.ForwardingInferenceService;
 import dev.inference.gateway.forwarding.ForwardingOpenInferenceService;
 import dev.inference.gateway.metrics.GatewayMetrics;
+import dev.inference.gateway.openinference.OpenInferenceRestService;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import dev.inference.gateway.shadow.ShadowComparison;
@@ -87,6 +88,7 @@ public final class GatewayServer implements AutoCloseable {
         Forwarder forwarder = new Forwarder(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
                 Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout());
         ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, router, metrics);
+        OpenInferenceRestService openInferenceRest = new OpenInferenceRestService(forwarder);
         RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
         RestErrors restErrors = new RestErrors(restRoutes);
         GrpcService grpc = GrpcService.builder()
@@ -117,6 +119,8 @@ public final class GatewayServer implements AutoCloseable {
                 .service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"))
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
+                .service("/v2", openInferenceRest)
+                .serviceUnder("/v2/", openInferenceRest)
                 .service("/metrics", scrape)
                 .service("/internal/health", upstreamHealth)
                 .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))

@@ -1,6 +1,8 @@
 package dev.inference.loadtest;
 
 import dev.inference.loadtest.client.GrpcPredictClient;
+import dev.inference.loadtest.client.OpenInferenceGrpcClient;
+import dev.inference.loadtest.client.OpenInferenceRestClient;
 import dev.inference.loadtest.client.PredictClient;
 import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.report.Reports;
@@ -29,10 +31,12 @@ import picocli.CommandLine.Parameters;
  * given with {@code --slo} is broken (2 for bad flags).
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Load generator for the inference platform's Predict API.")
+        description = "Load generator for the inference platform: inference.v1 Predict or Open Inference Protocol v2.")
 public final class LoadTestMain implements Callable<Integer> {
 
     enum Transport { grpc, rest }
+
+    enum Api { v1, v2 }
 
     @Parameters(index = "0", description = "grpc or rest")
     Transport transport;
@@ -40,6 +44,14 @@ public final class LoadTestMain implements Callable<Integer> {
     @Option(names = "--target", required = true,
             description = "gRPC: host:port (server or gateway); REST: the gateway's base URL, e.g. http://127.0.0.1:8080")
     String target;
+
+    @Option(names = "--api", defaultValue = "v1",
+            description = "v1 (inference.v1 Predict) or v2 (Open Inference Protocol ModelInfer) (default: ${DEFAULT-VALUE}).")
+    Api api;
+
+    @Option(names = "--raw", description = "v2 over gRPC: the texts as raw_input_contents of shape [N, 1], as tritonclient"
+            + " sends them, instead of typed bytes_contents.")
+    boolean raw;
 
     @Option(names = "--model", defaultValue = "sentiment", description = "Model (default: ${DEFAULT-VALUE}).")
     String model;
@@ -95,11 +107,13 @@ public final class LoadTestMain implements Callable<Integer> {
                 : new ClosedLoop(load.concurrency, NanoClock.SYSTEM);
         Corpus texts = corpus == null ? Corpus.builtIn() : Corpus.read(corpus);
         RunResult result;
-        try (PredictClient client = transport == Transport.grpc
-                ? new GrpcPredictClient(target, model, modelVersion, headers, timeoutMillis)
-                : new RestPredictClient(target, model, modelVersion, headers, timeoutMillis)) {
-            System.out.printf("%s %s, %s, %d text(s) per call, warm-up %ds, measuring %ds%n", transport, target,
-                    pattern.describe(), instancesPerRequest, warmup.toSeconds(), duration.toSeconds());
+        if (raw && (api != Api.v2 || transport != Transport.grpc)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--raw is for --api v2 over grpc");
+        }
+        try (PredictClient client = client()) {
+            System.out.printf("%s %s %s%s, %s, %d text(s) per call, warm-up %ds, measuring %ds%n", transport, api,
+                    target, raw ? " (raw BYTES)" : "", pattern.describe(), instancesPerRequest, warmup.toSeconds(),
+                    duration.toSeconds());
             result = new LoadRun(client, pattern, texts, instancesPerRequest)
                     .run(transport + " " + target, warmup, duration, System.out);
         }
@@ -112,6 +126,17 @@ public final class LoadTestMain implements Callable<Integer> {
         List<String> violations = objectives.violations(result);
         violations.forEach(violation -> System.out.println("SLO " + violation));
         return violations.isEmpty() ? 0 : 1;
+    }
+
+    private PredictClient client() {
+        return switch (api) {
+            case v1 -> transport == Transport.grpc
+                    ? new GrpcPredictClient(target, model, modelVersion, headers, timeoutMillis)
+                    : new RestPredictClient(target, model, modelVersion, headers, timeoutMillis);
+            case v2 -> transport == Transport.grpc
+                    ? new OpenInferenceGrpcClient(target, model, modelVersion, headers, timeoutMillis, raw)
+                    : new OpenInferenceRestClient(target, model, modelVersion, headers, timeoutMillis);
+        };
     }
 
     /** Reads 30s, 2m, 500ms or an ISO-8601 duration. */

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.loadtest.client.GrpcPredictClient;
+import dev.inference.loadtest.client.OpenInferenceGrpcClient;
+import dev.inference.loadtest.client.OpenInferenceRestClient;
+import dev.inference.loadtest.client.PredictClient;
 import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.report.Reports;
 import dev.inference.loadtest.schedule.ClosedLoop;
@@ -81,5 +84,27 @@ class LoadRunEndToEndTest {
         assertTrue(result.calls() > 20, "calls: " + result.calls());
         assertEquals(Map.of("NOT_FOUND", result.calls()), result.outcomes(), "version 9 does not exist");
         assertEquals(1, Slo.parse("errors<1%").violations(result).size());
+    }
+
+    /** The Open Inference Protocol's three ways in: gRPC typed, gRPC raw and REST, through the gateway. */
+    @Test
+    void openInferenceProtocolClientsTypedRawAndRest() throws Exception {
+        String grpc = "127.0.0.1:" + gateway.port();
+        String rest = "http://127.0.0.1:" + gateway.port();
+        for (PredictClient client : java.util.List.of(
+                new OpenInferenceGrpcClient(grpc, "sentiment", "1", Map.of(), 5000, false),
+                new OpenInferenceGrpcClient(grpc, "sentiment", "1", Map.of(), 5000, true),
+                new OpenInferenceRestClient(rest, "sentiment", "1", Map.of(), 5000))) {
+            RunResult result;
+            try (client) {
+                result = new LoadRun(client, new ClosedLoop(2, NanoClock.SYSTEM), Corpus.builtIn(), 3)
+                        .run("v2", Duration.ZERO, Duration.ofSeconds(1), new PrintStream(new ByteArrayOutputStream()));
+            }
+            assertTrue(result.calls() > 5, client.getClass().getSimpleName() + " calls: " + result.calls());
+            assertEquals(Map.of("OK", result.calls()), result.outcomes(), client.getClass().getSimpleName());
+        }
+        try (OpenInferenceRestClient unknown = new OpenInferenceRestClient(rest, "sentiment", "9", Map.of(), 5000)) {
+            assertEquals("HTTP_404", unknown.predict(java.util.List.of("x")).get());
+        }
     }
 }

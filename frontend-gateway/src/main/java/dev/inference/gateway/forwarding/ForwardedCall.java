@@ -59,7 +59,7 @@ final class ForwardedCall<R> {
     /** The upstream call under way, so that a client's cancellation reaches it, failover or not. */
     private final AtomicReference<ListenableFuture<R>> current = new AtomicReference<>();
 
-    ForwardedCall(ServiceRequestContext ctx, String method, StreamObserver<R> observer,
+    ForwardedCall(ServiceRequestContext ctx, String method, ServerCallStreamObserver<R> observer,
             UpstreamCall<R> call, Consumer<Answer<R>> afterAnswer,
             TrackRouter router, GatewayMetrics metrics, Duration pinTtl, Duration deadlineMargin, Duration defaultTimeout) {
         this.ctx = ctx;
@@ -78,7 +78,7 @@ final class ForwardedCall<R> {
         this.requestId = given != null && !given.isBlank() && given.length() <= 128 && PRINTABLE.matcher(given).matches()
                 ? given : UUID.randomUUID().toString();
         ctx.mutateAdditionalResponseHeaders(response -> response.set(REQUEST_ID, requestId));
-        ((ServerCallStreamObserver<R>) observer).setOnCancelHandler(() -> {
+        observer.setOnCancelHandler(() -> {
             ListenableFuture<R> upstream = current.get();
             if (upstream != null) {
                 upstream.cancel(true);

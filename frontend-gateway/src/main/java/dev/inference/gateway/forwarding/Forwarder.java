@@ -3,6 +3,7 @@ package dev.inference.gateway.forwarding;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -35,13 +36,19 @@ public final class Forwarder {
     }
 
     /**
-     * Forwards the current call.
+     * Forwards the current gRPC call.
      *
      * @param method the method's name in the metrics
      * @param afterAnswer what happens with a successful answer once the client has it
      */
     <R> void forward(String method, StreamObserver<R> observer, UpstreamCall<R> call, Consumer<Answer<R>> afterAnswer) {
-        new ForwardedCall<>(ServiceRequestContext.current(), method, observer, call, afterAnswer, router, metrics,
-                pinTtl, deadlineMargin, defaultTimeout).start();
+        forward(ServiceRequestContext.current(), method, (ServerCallStreamObserver<R>) observer, call, afterAnswer);
+    }
+
+    /** Forwards a call that arrived as {@code ctx}, over gRPC or as REST mapped by hand. */
+    public <R> void forward(ServiceRequestContext ctx, String method, ServerCallStreamObserver<R> observer, UpstreamCall<R> call,
+            Consumer<Answer<R>> afterAnswer) {
+        new ForwardedCall<>(ctx, method, observer, call, afterAnswer, router, metrics, pinTtl, deadlineMargin,
+                defaultTimeout).start();
     }
 }

@@ -9,7 +9,7 @@ import io.grpc.stub.AbstractStub;
  * method. {@link ForwardedCall} supplies the metadata and deadline of each attempt.
  */
 @FunctionalInterface
-interface UpstreamCall<R> {
+public interface UpstreamCall<R> {
 
     /** The headers and deadline of one attempt, put on whichever stub the call uses. */
     interface Attempt {

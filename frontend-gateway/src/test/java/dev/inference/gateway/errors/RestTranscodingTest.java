@@ -122,7 +122,7 @@ class RestTranscodingTest {
     void gatewayErrorsAreJsonToo() throws Exception {
         assertError(platform.post("/v1/models/sentiment:predict", "{\"instances\":["),
                 400, "INVALID_ARGUMENT", "the request is malformed");
-        assertError(platform.get("/v2/nothing"), 404, "NOT_FOUND", "no route for GET /v2/nothing");
+        assertError(platform.get("/v3/nothing"), 404, "NOT_FOUND", "no route for GET /v3/nothing");
         String huge = "{\"instances\":[\"" + "a".repeat(1_100_000) + "\"]}";
         assertError(platform.post("/v1/models/sentiment:predict", huge), 413, "RESOURCE_EXHAUSTED", "byte limit");
     }
