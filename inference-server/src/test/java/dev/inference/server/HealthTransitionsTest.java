@@ -3,6 +3,8 @@ package dev.inference.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import inference.GRPCInferenceServiceGrpc;
+import inference.GrpcPredictV2.ServerReadyRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -28,6 +30,7 @@ class HealthTransitionsTest {
             port = socket.getLocalPort();
         }
         List<ServingStatus> seen = new CopyOnWriteArrayList<>();
+        List<Boolean> openInferenceReady = new CopyOnWriteArrayList<>();
         AtomicBoolean polling = new AtomicBoolean(true);
         Thread poller = new Thread(() -> {
             ManagedChannel probe = channelTo(port);
@@ -37,6 +40,11 @@ class HealthTransitionsTest {
                             .check(HealthCheckRequest.getDefaultInstance()).getStatus();
                     if (seen.isEmpty() || seen.get(seen.size() - 1) != status) {
                         seen.add(status);
+                    }
+                    boolean ready = GRPCInferenceServiceGrpc.newBlockingStub(probe).withDeadlineAfter(1, TimeUnit.SECONDS)
+                            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady();
+                    if (openInferenceReady.isEmpty() || openInferenceReady.get(openInferenceReady.size() - 1) != ready) {
+                        openInferenceReady.add(ready);
                     }
                 } catch (StatusRuntimeException notListeningYet) {
                     // A failed channel waits a second before reconnecting; the whole load is shorter.
@@ -51,10 +59,11 @@ class HealthTransitionsTest {
         poller.start();
 
         InferenceServer server = InferenceServer.start(TestServer.config("--port", String.valueOf(port)));
-        waitFor(() -> seen.contains(ServingStatus.SERVING));
+        waitFor(() -> seen.contains(ServingStatus.SERVING) && openInferenceReady.contains(true));
         polling.set(false);
         poller.join(10_000);
         assertEquals(List.of(ServingStatus.NOT_SERVING, ServingStatus.SERVING), seen);
+        assertEquals(List.of(false, true), openInferenceReady, "Open Inference Protocol ServerReady: false while loading");
 
         ManagedChannel channel = channelTo(port);
         List<ServingStatus> watched = new CopyOnWriteArrayList<>();
