@@ -1,6 +1,5 @@
 package dev.inference.gateway.openinference;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonParseException;
@@ -25,6 +24,7 @@ import io.grpc.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -100,7 +100,7 @@ public final class OpenInferenceRestService implements HttpService {
         };
     }
 
-    private static HttpResponse get(HttpMethod method, java.util.function.Supplier<CompletableFuture<HttpResponse>> get) {
+    private static HttpResponse get(HttpMethod method, Supplier<CompletableFuture<HttpResponse>> get) {
         return method == HttpMethod.GET || method == HttpMethod.HEAD ? HttpResponse.of(get.get()) : notAllowed("GET, HEAD");
     }
 

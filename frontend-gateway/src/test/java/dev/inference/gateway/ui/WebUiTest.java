@@ -72,12 +72,7 @@ class WebUiTest {
     @Test
     @Order(1)
     void tracksAreComparedSideBySideAndTheLivePanelShowsTheAgreement() throws Exception {
-        browser.get(platform.url("/"));
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
-        WebElement texts = browser.findElement(By.id("texts"));
-        texts.sendKeys("The dessert was heavenly and the staff were lovely.");
-        texts.sendKeys(Keys.SHIFT, Keys.ENTER);
-        texts.sendKeys("Cold soup, a rude waiter and a dirty table.");
+        openWithTwoReviews();
 
         browser.findElement(By.id("compare")).click();
 
@@ -99,20 +94,12 @@ class WebUiTest {
         wait.until(ExpectedConditions.textMatches(By.id("shadow"),
                 java.util.regex.Pattern.compile("Canary c4n4ry agrees with stable on [0-9.]+% of [0-9]+ texts")));
         saveScreenshot("target/ui-comparison.png");
-        browser.findElement(By.cssSelector("input[name=pin][value='']")).click();
-        texts.clear();
     }
 
     @Test
     @Order(2)
     void reviewIsClassifiedSliderMovesTheSplitAndFailuresAreExplained() throws Exception {
-        browser.get(platform.url("/"));
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
-
-        WebElement texts = browser.findElement(By.id("texts"));
-        texts.sendKeys("The dessert was heavenly and the staff were lovely.");
-        texts.sendKeys(Keys.SHIFT, Keys.ENTER);
-        texts.sendKeys("Cold soup, a rude waiter and a dirty table.");
+        openWithTwoReviews();
         browser.findElement(By.id("predict")).click();
 
         wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#predictions li"), 2));
@@ -144,6 +131,16 @@ class WebUiTest {
         browser.findElement(By.id("predict")).click();
         WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
         assertTrue(error.getText().startsWith("Prediction failed: UNAVAILABLE"), error.getText());
+    }
+
+    /** A fresh page with a positive and a negative review in the playground. */
+    private static void openWithTwoReviews() {
+        browser.get(platform.url("/"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
+        WebElement texts = browser.findElement(By.id("texts"));
+        texts.sendKeys("The dessert was heavenly and the staff were lovely.");
+        texts.sendKeys(Keys.SHIFT, Keys.ENTER);
+        texts.sendKeys("Cold soup, a rude waiter and a dirty table.");
     }
 
     private static void waitForWeight(int expected) throws Exception {
