@@ -131,10 +131,16 @@ function renderComparison(instances, answers) {
     const [stable, canary] = answers.map(({ json }) => json.predictions[i]);
     const same = stable.label === canary.label;
     row.className = same ? "agree" : "disagree";
-    row.append(cell(text, "text"),
-      cell(`${stable.label} ${stable.score.toFixed(3)}`, `label ${stable.label}`),
-      cell(`${canary.label} ${canary.score.toFixed(3)}`, `label ${canary.label}`),
-      cell(same ? "yes" : "no", "verdict"));
+    // The label's pill goes inside the cell: a table cell styled as a pill leaves the table's grid.
+    const answerCell = (prediction) => {
+      const td = cell(` ${prediction.score.toFixed(3)}`);
+      const label = document.createElement("span");
+      label.className = `label ${prediction.label}`;
+      label.textContent = prediction.label;
+      td.prepend(label);
+      return td;
+    };
+    row.append(cell(text, "text"), answerCell(stable), answerCell(canary), cell(same ? "yes" : "no", "verdict"));
     return row;
   });
   $("comparison").querySelector("tbody").replaceChildren(...rows);
