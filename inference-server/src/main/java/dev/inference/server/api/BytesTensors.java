@@ -46,14 +46,13 @@ final class BytesTensors {
     }
 
     static ByteString encodeRaw(List<ByteString> elements) {
-        ByteString.Output out = ByteString.newOutput();
-        ByteBuffer length = ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        int size = elements.stream().mapToInt(element -> Integer.BYTES + element.size()).sum();
+        ByteBuffer buffer = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
         for (ByteString element : elements) {
-            length.clear();
-            out.write(length.putInt(element.size()).array(), 0, Integer.BYTES);
-            out.write(element.toByteArray(), 0, element.size());
+            buffer.putInt(element.size());
+            element.copyTo(buffer);
         }
-        return out.toByteString();
+        return ByteString.copyFrom(buffer.flip());
     }
 
     static ByteString encodeRawFp32(float[] values) {

@@ -24,6 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -38,13 +39,10 @@ import picocli.CommandLine.Option;
         description = "inference.v1 against the Open Inference Protocol v2 on the same load.")
 public final class ApiBenchmark implements Callable<Integer> {
 
-    @Option(names = "--server-jar", defaultValue = "inference-server/target/inference-server.jar")
-    Path serverJar;
+    @Mixin
+    PlatformJars jars;
 
-    @Option(names = "--gateway-jar", defaultValue = "frontend-gateway/target/frontend-gateway.jar")
-    Path gatewayJar;
-
-    @Option(names = "--version", defaultValue = "1", description = "Model version (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model-version", defaultValue = "1", description = "Model version (default: ${DEFAULT-VALUE}).")
     String version;
 
     @Option(names = "--concurrency", defaultValue = "16", description = "Callers (default: ${DEFAULT-VALUE}).")
@@ -75,9 +73,9 @@ public final class ApiBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         Files.createDirectories(out);
         Map<String, Measured> measured = new LinkedHashMap<>();
-        try (ServerProcess server = ServerProcess.inferenceServer(serverJar, out.resolve("server.log"),
+        try (ServerProcess server = ServerProcess.inferenceServer(jars.server, out.resolve("server.log"),
                 "--default-version", "sentiment=" + version);
-             ServerProcess gateway = ServerProcess.gateway(gatewayJar, out.resolve("gateway.log"),
+             ServerProcess gateway = ServerProcess.gateway(jars.gateway, out.resolve("gateway.log"),
                      "--upstream", "127.0.0.1:" + server.port)) {
             String grpc = "127.0.0.1:" + gateway.port;
             String rest = "http://127.0.0.1:" + gateway.port;

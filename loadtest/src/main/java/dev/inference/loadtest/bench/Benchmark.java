@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,11 +36,8 @@ public final class Benchmark implements Callable<Integer> {
     private static final int[] CONCURRENCY = {1, 32};
     private static final int[] RAW_BATCHES = {1, 4, 8, 16, 32};
 
-    @Option(names = "--server-jar", defaultValue = "inference-server/target/inference-server.jar")
-    Path serverJar;
-
-    @Option(names = "--gateway-jar", defaultValue = "frontend-gateway/target/frontend-gateway.jar")
-    Path gatewayJar;
+    @Mixin
+    PlatformJars jars;
 
     @Option(names = "--model-repository", defaultValue = "inference-server/target/model-repository")
     Path modelRepository;
@@ -96,9 +94,9 @@ public final class Benchmark implements Callable<Integer> {
             row(version, "1 raw in-process (" + raw.get(32).load() + ")", 32, raw.get(32), raw.get(32),
                     rawCpuPerText.get(32), rawCpuPerText.get(32));
 
-            try (ServerProcess server = ServerProcess.inferenceServer(serverJar, out.resolve("server-v" + version + ".log"),
+            try (ServerProcess server = ServerProcess.inferenceServer(jars.server, out.resolve("server-v" + version + ".log"),
                     "--default-version", "sentiment=" + version);
-                 ServerProcess gateway = ServerProcess.gateway(gatewayJar, out.resolve("gateway-v" + version + ".log"),
+                 ServerProcess gateway = ServerProcess.gateway(jars.gateway, out.resolve("gateway-v" + version + ".log"),
                          "--upstream", "127.0.0.1:" + server.port)) {
                 notes.add(String.format(Locale.ROOT, "version %s: server SERVING %d ms after its JVM started", version,
                         server.startupMillis));
@@ -118,7 +116,7 @@ public final class Benchmark implements Callable<Integer> {
                 notes.add(String.format(Locale.ROOT, "version %s: server resident memory after the run %d MB (both versions loaded)",
                         version, server.residentBytes() / (1024 * 1024)));
             }
-            try (ServerProcess unbatched = ServerProcess.inferenceServer(serverJar, out.resolve("server-unbatched-v" + version + ".log"),
+            try (ServerProcess unbatched = ServerProcess.inferenceServer(jars.server, out.resolve("server-unbatched-v" + version + ".log"),
                     "--default-version", "sentiment=" + version, "--max-batch-size", "1")) {
                 for (int concurrency : CONCURRENCY) {
                     runClient(version, "4 server gRPC, batching off", concurrency, raw.get(concurrency),
@@ -148,7 +146,7 @@ public final class Benchmark implements Callable<Integer> {
             for (boolean batching : new boolean[] {true, false}) {
                 String[] flags = batching ? new String[] {"--default-version", "sentiment=" + version}
                         : new String[] {"--default-version", "sentiment=" + version, "--max-batch-size", "1"};
-                try (ServerProcess server = ServerProcess.inferenceServer(serverJar,
+                try (ServerProcess server = ServerProcess.inferenceServer(jars.server,
                         out.resolve("batching-v" + version + "-" + round + "-" + batching + ".log"), flags);
                      GrpcPredictClient client = new GrpcPredictClient("127.0.0.1:" + server.port, "sentiment", "",
                              Map.of(), 30_000)) {

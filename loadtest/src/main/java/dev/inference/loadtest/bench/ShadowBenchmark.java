@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,11 +38,8 @@ import picocli.CommandLine.Option;
         description = "The shadow comparison's cost to the primary call's latency.")
 public final class ShadowBenchmark implements Callable<Integer> {
 
-    @Option(names = "--server-jar", defaultValue = "inference-server/target/inference-server.jar")
-    Path serverJar;
-
-    @Option(names = "--gateway-jar", defaultValue = "frontend-gateway/target/frontend-gateway.jar")
-    Path gatewayJar;
+    @Mixin
+    PlatformJars jars;
 
     @Option(names = "--rate", defaultValue = "50", description = "Calls per second, open loop (default: ${DEFAULT-VALUE}).")
     double rate;
@@ -60,7 +58,7 @@ public final class ShadowBenchmark implements Callable<Integer> {
             description = "Seconds of calls straight to each server before the first round (default: ${DEFAULT-VALUE}).")
     int serverWarmupSeconds;
 
-    @Option(names = "--rounds", defaultValue = "4", description = "Interleaved rounds of off and 100% (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "4", description = "Interleaved rounds of off and 100%% (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--out", defaultValue = "loadtest/target/shadow-bench")
@@ -76,9 +74,9 @@ public final class ShadowBenchmark implements Callable<Integer> {
         List<String> rows = new ArrayList<>();
         List<Double> off = new ArrayList<>();
         List<Double> on = new ArrayList<>();
-        try (ServerProcess stable = ServerProcess.inferenceServer(serverJar, out.resolve("stable.log"),
+        try (ServerProcess stable = ServerProcess.inferenceServer(jars.server, out.resolve("stable.log"),
                 "--default-version", "sentiment=1", "--track", "stable", "--revision", "st4ble");
-             ServerProcess canary = ServerProcess.inferenceServer(serverJar, out.resolve("canary.log"),
+             ServerProcess canary = ServerProcess.inferenceServer(jars.server, out.resolve("canary.log"),
                      "--default-version", "sentiment=1", "--track", "canary", "--revision", "c4n4ry",
                      "--inject-latency-ms", String.valueOf(canaryLatencyMillis))) {
             // Both servers warm before the first round: a canary that compiles its hot paths while
@@ -92,7 +90,7 @@ public final class ShadowBenchmark implements Callable<Integer> {
             }
             for (int round = 1; round <= rounds; round++) {
                 for (String shadowPercent : List.of("0", "100")) {
-                    try (ServerProcess gateway = ServerProcess.gateway(gatewayJar,
+                    try (ServerProcess gateway = ServerProcess.gateway(jars.gateway,
                             out.resolve("gateway-" + round + "-" + shadowPercent + ".log"),
                             "--stable", "127.0.0.1:" + stable.port, "--canary", "127.0.0.1:" + canary.port,
                             "--canary-weight", "0", "--shadow-percent", shadowPercent);

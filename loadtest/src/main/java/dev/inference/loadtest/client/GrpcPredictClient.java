@@ -6,6 +6,7 @@ import com.google.common.util.concurrent.MoreExecutors;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
 import dev.inference.api.v1.PredictResponse;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -27,10 +28,7 @@ public final class GrpcPredictClient implements PredictClient {
 
     public GrpcPredictClient(String hostPort, String model, String version, Map<String, String> headers, long timeoutMillis) {
         this.channel = NettyChannelBuilder.forTarget(hostPort).usePlaintext().build();
-        Metadata metadata = new Metadata();
-        headers.forEach((name, value) -> metadata.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value));
-        this.stub = InferenceServiceGrpc.newFutureStub(channel)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+        this.stub = InferenceServiceGrpc.newFutureStub(channel).withInterceptors(attaching(headers));
         this.model = model;
         this.version = version;
         this.timeoutMillis = timeoutMillis;
@@ -54,6 +52,13 @@ public final class GrpcPredictClient implements PredictClient {
                     }
                 }, MoreExecutors.directExecutor());
         return outcome;
+    }
+
+    /** Sends these headers, as ASCII metadata, with every call. */
+    static ClientInterceptor attaching(Map<String, String> headers) {
+        Metadata metadata = new Metadata();
+        headers.forEach((name, value) -> metadata.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value));
+        return MetadataUtils.newAttachHeadersInterceptor(metadata);
     }
 
     @Override

@@ -10,10 +10,8 @@ import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -39,10 +37,7 @@ public final class OpenInferenceGrpcClient implements PredictClient {
     public OpenInferenceGrpcClient(String hostPort, String model, String version, Map<String, String> headers,
             long timeoutMillis, boolean raw) {
         this.channel = NettyChannelBuilder.forTarget(hostPort).usePlaintext().build();
-        Metadata metadata = new Metadata();
-        headers.forEach((name, value) -> metadata.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value));
-        this.stub = GRPCInferenceServiceGrpc.newFutureStub(channel)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+        this.stub = GRPCInferenceServiceGrpc.newFutureStub(channel).withInterceptors(GrpcPredictClient.attaching(headers));
         this.model = model;
         this.version = version;
         this.raw = raw;

@@ -2,14 +2,7 @@ package dev.inference.loadtest.client;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.linecorp.armeria.client.ClientFactory;
-import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.RequestHeaders;
-import com.linecorp.armeria.common.RequestHeadersBuilder;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -17,21 +10,13 @@ import java.util.concurrent.CompletableFuture;
 /** The Open Inference Protocol v2 over REST: {@code POST /v2/models/{m}[/versions/{v}]/infer} with JSON tensors. */
 public final class OpenInferenceRestClient implements PredictClient {
 
-    private final ClientFactory factory;
-    private final WebClient client;
+    private final JsonPoster poster;
     private final String path;
-    private final Map<String, String> headers;
 
     public OpenInferenceRestClient(String baseUrl, String model, String version, Map<String, String> headers,
             long timeoutMillis) {
-        this.factory = ClientFactory.builder().build();
-        this.client = WebClient.builder(baseUrl.replaceFirst("^http://", "h1c://"))
-                .factory(factory)
-                .responseTimeout(Duration.ofMillis(timeoutMillis))
-                .maxResponseLength(16 * 1024 * 1024)
-                .build();
+        this.poster = new JsonPoster(baseUrl, headers, timeoutMillis);
         this.path = "/v2/models/" + model + (version.isEmpty() ? "" : "/versions/" + version) + "/infer";
-        this.headers = headers;
     }
 
     @Override
@@ -49,11 +34,7 @@ public final class OpenInferenceRestClient implements PredictClient {
         inputs.add(input);
         JsonObject body = new JsonObject();
         body.add("inputs", inputs);
-        RequestHeadersBuilder request = RequestHeaders.builder(HttpMethod.POST, path).contentType(MediaType.JSON_UTF_8);
-        headers.forEach(request::add);
-        return client.execute(request.build(), body.toString()).aggregate()
-                .thenApply(OpenInferenceRestClient::status)
-                .exceptionally(error -> (error.getCause() != null ? error.getCause() : error).getClass().getSimpleName());
+        return poster.post(path, body.toString(), OpenInferenceRestClient::status);
     }
 
     /** The protocol's errors carry only a message, so a failure is named by its HTTP status. */
@@ -63,6 +44,6 @@ public final class OpenInferenceRestClient implements PredictClient {
 
     @Override
     public void close() {
-        factory.close();
+        poster.close();
     }
 }
