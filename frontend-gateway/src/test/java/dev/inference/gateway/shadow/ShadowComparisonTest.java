@@ -148,6 +148,23 @@ class ShadowComparisonTest {
         assertFalse(scrape(off).contains("inference_shadow_"), "shadowing is off by default");
     }
 
+    /** A canary that is down (dead, draining, not started) is not shadowed: counted, and users unaffected. */
+    @Test
+    void aCanaryThatIsDownIsSkippedAndCounted() throws Exception {
+        int nothingListens;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            nothingListens = socket.getLocalPort();
+        }
+        GatewayServer gateway = TestPlatform.gateway("--stable", "127.0.0.1:" + stable.port(),
+                "--canary", "127.0.0.1:" + nothingListens, "--canary-weight", "0", "--shadow-percent", "100");
+        gateways.add(gateway);
+
+        assertEquals(200, post(gateway, "{\"instances\":[\"Nice\"]}").statusCode());
+
+        awaitValue(1, () -> metric(gateway, "inference_shadow_skipped_total", "reason=\"no_other_track\""));
+        assertEquals(0, metric(gateway, "inference_shadow_errors_total"), "never sent to a server that is down");
+    }
+
     /** Mesh mode: the shadow goes to the Service pinned to the other track, for Istio's header route. */
     @Test
     void inMeshModeTheShadowAsksForTheOtherTrack() throws Exception {
