@@ -1,11 +1,11 @@
 package dev.inference.gateway;
 
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.file.FileService;
 import com.linecorp.armeria.server.grpc.GrpcService;
@@ -101,8 +101,7 @@ public final class GatewayServer implements AutoCloseable {
                 .useClientTimeoutHeader(true)
                 .build();
 
-        HttpService scrape = (ctx, req) -> HttpResponse.of(
-                MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), metrics.scrape());
+        HttpService scrape = PrometheusExpositionService.of(metrics.prometheusRegistry());
         HttpService upstreamHealth = StatusEndpoints.health(router.upstreams());
         ServerBuilder builder = Server.builder()
                 .http(new InetSocketAddress(config.host, config.port))

@@ -1,5 +1,6 @@
 package dev.inference.server;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.server.api.Classifications;
 import dev.inference.server.api.DocumentedSchema;
@@ -61,11 +62,7 @@ public final class InferenceServer {
         this.track = config.podLabelsFile != null
                 ? TrackSource.fromPodLabels(config.podLabelsFile, config.track, config.revision, TRACK_POLL_MILLIS)
                 : TrackSource.fixed(config.track, config.revision);
-        this.delayer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "injected-latency");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.delayer = Executors.newSingleThreadScheduledExecutor(new ThreadFactoryBuilder().setNameFormat("injected-latency").setDaemon(true).build());
         FaultInjection faults = new FaultInjection(config.injectLatencyMillis, config.injectErrorRate);
         Classifications classifications = new Classifications(registry::get,
                 new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer);

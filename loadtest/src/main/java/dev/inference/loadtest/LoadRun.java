@@ -1,5 +1,6 @@
 package dev.inference.loadtest;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.inference.loadtest.client.PredictClient;
 import dev.inference.loadtest.schedule.LoadPattern;
 import dev.inference.loadtest.schedule.NanoClock;
@@ -42,11 +43,7 @@ public final class LoadRun {
         AtomicLong completedThisSecond = new AtomicLong();
         AtomicLong failedThisSecond = new AtomicLong();
         List<RunResult.Second> timeline = new ArrayList<>();
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "progress");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(new ThreadFactoryBuilder().setNameFormat("progress").setDaemon(true).build());
         ticker.scheduleAtFixedRate(() -> {
             Histogram second = stats.takeInterval();
             RunResult.Second point = new RunResult.Second(timeline.size() + 1, completedThisSecond.getAndSet(0),

@@ -1,5 +1,6 @@
 package dev.inference.gateway.metrics;
 
+import dev.inference.api.LatencyBuckets;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -7,8 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
-import java.time.Duration;
-import java.util.Arrays;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -26,9 +26,6 @@ public final class GatewayMetrics {
     public static final Set<Status.Code> SERVER_FAULTS = EnumSet.of(Status.Code.UNKNOWN, Status.Code.DEADLINE_EXCEEDED,
             Status.Code.RESOURCE_EXHAUSTED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
             Status.Code.DATA_LOSS);
-
-    private static final Duration[] BUCKETS = durations(0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25,
-            0.3, 0.35, 0.4, 0.5, 0.6, 0.75, 1, 1.5, 2, 3, 5, 10);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final TrafficWindow window = new TrafficWindow(300, System::currentTimeMillis);
@@ -51,7 +48,7 @@ public final class GatewayMetrics {
         timers.computeIfAbsent(track + '|' + method, key -> Timer.builder("gateway.request.duration")
                         .description("Duration of forwarded calls, from arrival at the gateway to the answer")
                         .tags("track", track, "method", method)
-                        .serviceLevelObjectives(BUCKETS)
+                        .serviceLevelObjectives(LatencyBuckets.request())
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
         if (method.equals("Predict") || method.equals("ModelInfer")) {
@@ -116,11 +113,8 @@ public final class GatewayMetrics {
         return agreement;
     }
 
-    public String scrape() {
-        return registry.scrape();
-    }
-
-    private static Duration[] durations(double... seconds) {
-        return Arrays.stream(seconds).mapToObj(value -> Duration.ofNanos((long) (value * 1e9))).toArray(Duration[]::new);
+    /** Served by Armeria's {@code PrometheusExpositionService}, which negotiates the format with the scraper. */
+    public PrometheusRegistry prometheusRegistry() {
+        return registry.getPrometheusRegistry();
     }
 }

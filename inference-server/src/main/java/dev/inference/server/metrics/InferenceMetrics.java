@@ -1,5 +1,6 @@
 package dev.inference.server.metrics;
 
+import dev.inference.api.LatencyBuckets;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -9,7 +10,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -34,11 +34,7 @@ public final class InferenceMetrics {
     static final String DROPPED_TEXTS = "inference.dropped.texts";
     static final String MODEL_READY = "inference.model.ready";
 
-    /** Fine around 0.1–1 s, where the latency SLO (p95 ≤ 0.4 s) is judged. */
-    static final Duration[] REQUEST_BUCKETS = durations(
-            0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.75,
-            1, 1.5, 2, 3, 5, 10);
-    static final Duration[] MODEL_BUCKETS = durations(
+    static final Duration[] MODEL_BUCKETS = LatencyBuckets.durations(
             0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2);
     static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 
@@ -122,11 +118,7 @@ public final class InferenceMetrics {
         return Timer.builder(REQUEST_DURATION)
                 .description("Duration of Predict calls, from arrival to response")
                 .tags("model", model, "model_version", version)
-                .serviceLevelObjectives(REQUEST_BUCKETS)
+                .serviceLevelObjectives(LatencyBuckets.request())
                 .register(registry);
-    }
-
-    private static Duration[] durations(double... seconds) {
-        return Arrays.stream(seconds).mapToObj(value -> Duration.ofNanos((long) (value * 1e9))).toArray(Duration[]::new);
     }
 }

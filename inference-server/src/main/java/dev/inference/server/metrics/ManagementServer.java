@@ -1,5 +1,6 @@
 package dev.inference.server.metrics;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -43,11 +44,7 @@ public final class ManagementServer implements AutoCloseable {
         });
         server.createContext("/", exchange -> respond(exchange, 404, "text/plain; charset=utf-8",
                 "not found: try /metrics or /healthz\n"));
-        ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
-            Thread thread = new Thread(runnable, "management-http");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService executor = Executors.newFixedThreadPool(2, new ThreadFactoryBuilder().setNameFormat("management-http-%d").setDaemon(true).build());
         server.setExecutor(executor);
         server.start();
         return new ManagementServer(server, executor);

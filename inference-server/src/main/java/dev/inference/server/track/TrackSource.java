@@ -1,5 +1,6 @@
 package dev.inference.server.track;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -57,11 +58,7 @@ public final class TrackSource implements AutoCloseable {
      */
     public static TrackSource fromPodLabels(Path podLabelsFile, String fallback, String fallbackRevision,
             long pollMillis) {
-        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "track-poller");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(new ThreadFactoryBuilder().setNameFormat("track-poller").setDaemon(true).build());
         String revision = checked(fallbackRevision, "revision");
         try {
             revision = parseLabel(Files.readString(podLabelsFile), REVISION_LABEL)
