@@ -1,7 +1,6 @@
 package dev.inference.gateway;
 
 import java.time.Duration;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
@@ -11,8 +10,6 @@ import picocli.CommandLine.Option;
  * <p>Mesh mode ({@code --upstream}) sends everything to one address and lets Istio split traffic;
  * local mode ({@code --stable} and {@code --canary}) splits by weight itself.
  */
-@Command(name = "frontend-gateway", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Serves the web UI and REST, and forwards to the inference servers.")
 public final class GatewayConfig {
 
     @Option(names = "--host", defaultValue = "${env:GATEWAY_HOST:-0.0.0.0}",

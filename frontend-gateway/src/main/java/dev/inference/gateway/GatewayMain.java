@@ -1,43 +1,42 @@
 package dev.inference.gateway;
 
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import dev.inference.platform.ManifestVersion;
+import dev.inference.platform.Signals;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
-import sun.misc.Signal;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** Starts the gateway; SIGTERM or Ctrl-C drains it and exits 0. */
-public final class GatewayMain {
+/**
+ * Starts the gateway; SIGTERM or Ctrl-C drains it. Exit codes are picocli's: 0 after a drain or
+ * {@code --help}, 2 for a bad flag.
+ */
+@Command(name = "frontend-gateway", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        sortOptions = false, description = "Serves the web UI and REST, and forwards to the inference servers.")
+public final class GatewayMain implements Callable<Integer> {
 
-    private GatewayMain() {}
+    @Mixin
+    GatewayConfig config;
 
-    public static void main(String[] args) throws InterruptedException {
-        GatewayConfig config = parseOrExit(args);
-        GatewayServer gateway = GatewayServer.start(config);
-        // A signal handler instead of a shutdown hook, as in the inference server: after a hook the
-        // JVM exits 143, and closing Armeria from a hook can wait for ever on its own event loops.
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable drain = () -> {
-            gateway.close();
-            stopped.countDown();
-        };
-        Signal.handle(new Signal("TERM"), signal -> new Thread(drain, "drain").start());
-        Signal.handle(new Signal("INT"), signal -> new Thread(drain, "drain").start());
-        stopped.await();
-        System.exit(0);
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new GatewayMain()).execute(args));
     }
 
-    /** The configuration, or an exit: 0 after printing the usage for --help, 2 for a bad flag. */
-    private static GatewayConfig parseOrExit(String[] args) {
-        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-            new CommandLine(new GatewayConfig()).usage(System.out);
-            System.exit(0);
-        }
+    @Override
+    public Integer call() throws InterruptedException {
         try {
-            return GatewayConfig.parse(args);
-        } catch (CommandLine.ParameterException | IllegalArgumentException e) {
-            System.err.println("frontend-gateway: " + e.getMessage() + " (--help lists the flags)");
-            System.exit(2);
-            throw e;
+            config.validate();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        GatewayServer gateway = GatewayServer.start(config);
+        Signals.awaitDrain(gateway::close);
+        return 0;
     }
 }

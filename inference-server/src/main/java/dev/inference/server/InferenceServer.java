@@ -2,6 +2,7 @@ package dev.inference.server;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.platform.ManifestVersion;
 import dev.inference.server.api.Classifications;
 import dev.inference.server.api.DocumentedSchema;
 import dev.inference.server.api.FaultInjection;
@@ -75,7 +76,7 @@ public final class InferenceServer {
                 .maxInboundMessageSize(config.maxMessageBytes)
                 .addService(DocumentedSchema.withComments(ServerInterceptors.intercept(service, modelHeaders)))
                 .addService(ServerInterceptors.intercept(new OpenInferenceService(classifications, () -> serving,
-                        version()), modelHeaders))
+                        ManifestVersion.of(InferenceServer.class)), modelHeaders))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection())
@@ -159,11 +160,6 @@ public final class InferenceServer {
         health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, status);
     }
 
-    /** The release, from the jar's manifest; {@code development} when run from classes. */
-    private static String version() {
-        String version = InferenceServer.class.getPackage().getImplementationVersion();
-        return version != null ? version : "development";
-    }
 
     /** grpcurl and many other tools still ask the v1alpha reflection service first. */
     @SuppressWarnings("deprecation")

@@ -1,57 +1,56 @@
 package dev.inference.server;
 
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import dev.inference.platform.ManifestVersion;
+import dev.inference.platform.Signals;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
-import sun.misc.Signal;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** Starts the inference server and drains it on SIGTERM or SIGINT, exiting 0. */
-public final class InferenceServerMain {
+/**
+ * Starts the inference server and drains it on SIGTERM or SIGINT. Exit codes are picocli's: 0
+ * after a drain or {@code --help}, 2 for a bad flag; 1 when the server cannot start.
+ */
+@Command(name = "inference-server", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        sortOptions = false, description = "Serves text-classification models over gRPC with dynamic batching.")
+public final class InferenceServerMain implements Callable<Integer> {
 
-    private InferenceServerMain() {}
+    private static final Logger log = LoggerFactory.getLogger(InferenceServerMain.class);
 
-    public static void main(String[] args) throws InterruptedException {
+    @Mixin
+    ServerConfig config;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
         DjlOffline.enforce();
-        ServerConfig config = parseOrExit(args);
+        System.exit(new CommandLine(new InferenceServerMain()).execute(args));
+    }
 
-        Logger log = LoggerFactory.getLogger(InferenceServerMain.class);
+    @Override
+    public Integer call() throws InterruptedException {
+        try {
+            config.validate();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         InferenceServer server;
         try {
             server = InferenceServer.start(config);
         } catch (Exception e) {
             log.error("cannot start: {}", e.getMessage(), e);
-            System.exit(1);
-            return;
+            return 1;
         }
-
-        // A signal handler instead of a shutdown hook: the JVM would otherwise exit with 143
-        // after SIGTERM, and Kubernetes reads a non-zero code as a crash.
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable drain = () -> {
+        Signals.awaitDrain(() -> {
             log.info("draining: NOT_SERVING, finishing in-flight calls (grace {} s)", config.drainGraceSeconds);
             server.stop();
-            stopped.countDown();
-        };
-        Signal.handle(new Signal("TERM"), signal -> new Thread(drain, "drain").start());
-        Signal.handle(new Signal("INT"), signal -> new Thread(drain, "drain").start());
-        stopped.await();
-        System.exit(0);
-    }
-
-    /** The configuration, or an exit: 0 after printing the usage for --help, 2 for a bad flag. */
-    private static ServerConfig parseOrExit(String[] args) {
-        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-            new CommandLine(new ServerConfig()).usage(System.out);
-            System.exit(0);
-        }
-        try {
-            return ServerConfig.parse(args);
-        } catch (CommandLine.ParameterException | IllegalArgumentException e) {
-            System.err.println("inference-server: " + e.getMessage() + " (--help lists the flags)");
-            System.exit(2);
-            throw e;
-        }
+        });
+        return 0;
     }
 }

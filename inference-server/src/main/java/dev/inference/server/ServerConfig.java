@@ -6,15 +6,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * Every setting of the inference server. Each flag may also come from the environment variable
  * named in its description; a flag on the command line wins.
  */
-@Command(name = "inference-server", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Serves text-classification models over gRPC with dynamic batching.")
 public final class ServerConfig {
 
     @Option(names = "--host", defaultValue = "${env:INFERENCE_HOST:-0.0.0.0}",
