@@ -44,7 +44,9 @@ class RuleFilesTest {
             for (String annotation : List.of("summary", "description", "runbook_url", "dashboard_url")) {
                 assertTrue(annotations.containsKey(annotation), name + " has " + annotation);
             }
-            assertTrue(((String) annotations.get("runbook_url")).endsWith("#" + name.toLowerCase()), name);
+            String runbook = "docs/runbooks/" + name + ".md";
+            assertTrue(((String) annotations.get("runbook_url")).endsWith("/blob/main/" + runbook), name);
+            assertTrue(Files.isRegularFile(Tools.MONITORING.resolveSibling(runbook)), name + " has its runbook page");
             assertTrue(((String) annotations.get("description")).contains("{{ $value"),
                     name + "'s description tells the current value");
             String firing = "alertname: " + name + "\n        exp_alerts:\n          - exp_labels:";

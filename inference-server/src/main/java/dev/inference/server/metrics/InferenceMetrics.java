@@ -17,7 +17,7 @@ import java.util.function.IntSupplier;
 
 /**
  * The server's Prometheus metrics. The names and labels are a contract: the canary analysis and
- * the alert rules query them (see ARCHITECTURE.md, "Metrics contract").
+ * the alert rules query them (see docs/architecture.md, "Metrics").
  */
 public final class InferenceMetrics {
 
