@@ -62,6 +62,12 @@ public final class ServerConfig {
             description = "Most texts in one forward pass [INFERENCE_MAX_BATCH_SIZE] (default: ${DEFAULT-VALUE}).")
     int maxBatchSize;
 
+    @Option(names = "--max-padding-ratio", defaultValue = "${env:INFERENCE_MAX_PADDING_RATIO:-1.25}",
+            description = "Most padded tokens per real token in one forward pass: a text joins a batch only while"
+                    + " padding to the batch's longest text stays within it; Infinity batches by count alone"
+                    + " [INFERENCE_MAX_PADDING_RATIO] (default: ${DEFAULT-VALUE}).")
+    double maxPaddingRatio;
+
     @Option(names = "--max-queue-delay-ms", defaultValue = "${env:INFERENCE_MAX_QUEUE_DELAY_MS:-0}",
             description = "How long a worker waits to fill a batch; 0 runs at once with what is queued"
                     + " [INFERENCE_MAX_QUEUE_DELAY_MS] (default: ${DEFAULT-VALUE}).")
@@ -131,7 +137,8 @@ public final class ServerConfig {
 
     BatchingSettings batching() {
         int threads = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
-        return new BatchingSettings(threads, maxBatchSize, Duration.ofMillis(maxQueueDelayMillis), queueCapacity);
+        return new BatchingSettings(
+                threads, maxBatchSize, Duration.ofMillis(maxQueueDelayMillis), queueCapacity, maxPaddingRatio);
     }
 
     Path modelRepository() {

@@ -1,16 +1,13 @@
 package dev.inference.server.batching;
 
-import dev.inference.server.model.Classification;
 import java.util.List;
 
 /** What a {@link DynamicBatcher} reports about its work, for metrics. */
-public interface BatchObserver {
+public interface BatchObserver<O> {
 
-    BatchObserver NONE = new BatchObserver() {};
+    /** One batch ran over {@code outputs.size()} inputs in {@code runNanos}. */
+    default void batchCompleted(List<? extends O> outputs, long runNanos) {}
 
-    /** One forward pass ran over {@code results.size()} texts in {@code forwardNanos}. */
-    default void batchCompleted(List<Classification> results, long forwardNanos) {}
-
-    /** Texts were taken off the queue but not run because their caller had gone. */
-    default void textsDropped(int count) {}
+    /** Inputs were taken off the queue but not run because their caller had gone. */
+    default void inputsDropped(int count) {}
 }

@@ -11,8 +11,17 @@ import java.time.Duration;
  *     more before it runs; zero runs at once with whatever is queued, so batches grow only while
  *     every worker is busy
  * @param queueCapacity the most texts waiting; beyond it requests are rejected at once
+ * @param maxPaddingRatio the most padded tokens a batch may run per real token: every text of a
+ *     batch is padded to its longest, so a short text joins a long one's batch only while the
+ *     padding stays within this bound; {@code Double.POSITIVE_INFINITY} batches regardless of length
  */
-public record BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity) {
+public record BatchingSettings(
+        int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity, double maxPaddingRatio) {
+
+    /** Settings without a bound on padding. */
+    public BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity) {
+        this(workers, maxBatchSize, maxQueueDelay, queueCapacity, Double.POSITIVE_INFINITY);
+    }
 
     public BatchingSettings {
         if (workers < 1) {
@@ -26,6 +35,9 @@ public record BatchingSettings(int workers, int maxBatchSize, Duration maxQueueD
         }
         if (queueCapacity < 1) {
             throw new IllegalArgumentException("queue capacity must be at least 1, was " + queueCapacity);
+        }
+        if (!(maxPaddingRatio >= 1)) {
+            throw new IllegalArgumentException("max padding ratio must be at least 1, was " + maxPaddingRatio);
         }
     }
 }

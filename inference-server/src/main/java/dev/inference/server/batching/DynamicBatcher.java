@@ -1,10 +1,9 @@
 package dev.inference.server.batching;
 
-import dev.inference.server.model.Classification;
-import dev.inference.server.model.TextClassifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -13,47 +12,65 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Groups the texts of concurrent requests into batches for one model version, in the manner of
+ * Groups the inputs of concurrent requests into batches for one model version, in the manner of
  * Triton's dynamic batcher.
  *
- * <p>Each request is split into its texts, so one request may span several batches and one batch
- * may serve several requests; results are reassembled in request order. The queue is bounded in
- * texts: a request that does not fit is rejected at once, never parked. A text whose caller has
+ * <p>Each request is split into its inputs, so one request may span several batches and one batch
+ * may serve several requests; outputs are reassembled in request order. The queue is bounded in
+ * inputs: a request that does not fit is rejected at once, never parked. An input whose caller has
  * gone (deadline passed, cancelled) is dropped when a worker takes it, without running the model.
+ *
+ * <p>Inputs are padded to the longest of their batch, so a batch also stays within
+ * {@link BatchingSettings#maxPaddingRatio()}: the next input in line that would make the batch's
+ * padded length ({@code longest × count}) exceed the bound times its real length closes the batch
+ * and waits at the head of the queue for the next one. Batches stay in arrival order.
+ *
+ * @param <I> one input, such as a text
+ * @param <O> the model's output for one input
  */
-public final class DynamicBatcher implements AutoCloseable {
+public final class DynamicBatcher<I, O> implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
-    private static final List<List<String>> WARM_UP_BATCHES = List.of(
-            List.of("warm up"),
-            List.of("The first call to a fresh session allocates its buffers.", "short", "a third text"));
 
-    private final TextClassifier classifier;
+    private final String name;
+    private final BatchModel<I, O> model;
+    private final ToIntFunction<? super I> length;
     private final BatchingSettings settings;
-    private final BatchObserver observer;
+    private final BatchObserver<? super O> observer;
     /**
      * Whole requests, not single texts, so that a free worker takes a request entire: two workers
      * racing for the texts of one request would split it into two batches for nothing.
      */
-    private final LinkedBlockingDeque<Chunk> queue = new LinkedBlockingDeque<>();
+    private final LinkedBlockingDeque<Chunk<I, O>> queue = new LinkedBlockingDeque<>();
     private final AtomicInteger queuedTexts = new AtomicInteger();
     private final Semaphore capacity;
     private final List<Thread> workers = new ArrayList<>();
-    private final CountDownLatch warmedUp;
+    private final CountDownLatch started;
+    private final AtomicInteger failedToStart = new AtomicInteger();
     private volatile boolean closed;
 
-    public DynamicBatcher(TextClassifier classifier, BatchingSettings settings, BatchObserver observer) {
-        this.classifier = classifier;
-        this.settings = settings;
-        this.observer = observer;
+    /**
+     * Starts the workers, each asking {@code model} for its own {@link BatchWorker}.
+     *
+     * @param name what the logs and errors call this batcher, such as {@code sentiment/2}
+     * @param length an input's length in the units the model pads (tokens, or an estimate of them)
+     */
+    public DynamicBatcher(String name, BatchModel<I, O> model, ToIntFunction<? super I> length,
+            BatchingSettings settings, BatchObserver<? super O> observer) {
+        this.name = Objects.requireNonNull(name);
+        this.model = Objects.requireNonNull(model);
+        this.length = Objects.requireNonNull(length);
+        this.settings = Objects.requireNonNull(settings);
+        this.observer = Objects.requireNonNull(observer);
         this.capacity = new Semaphore(settings.queueCapacity());
-        this.warmedUp = new CountDownLatch(settings.workers());
+        this.started = new CountDownLatch(settings.workers());
         for (int i = 0; i < settings.workers(); i++) {
-            Thread worker = new Thread(this::runWorker, "batcher-" + classifier + "-" + i);
+            Thread worker = new Thread(this::runWorker, "batcher-" + name + "-" + i);
             worker.setDaemon(true);
             workers.add(worker);
             worker.start();
@@ -61,28 +78,28 @@ public final class DynamicBatcher implements AutoCloseable {
     }
 
     /**
-     * Queues the texts of one request.
+     * Queues the inputs of one request.
      *
-     * @param callerGone true once nobody waits for the result any more; checked before each text runs
-     * @return the classifications, one per text, in order; fails with {@link CancellationException}
-     *     when the caller went away and with the model's exception when a forward pass failed
-     * @throws RejectedException when the queue has no room for all texts or the batcher is closing
+     * @param callerGone true once nobody waits for the result any more; checked before each input runs
+     * @return the outputs, one per input, in order; fails with {@link CancellationException}
+     *     when the caller went away and with the model's exception when a batch failed
+     * @throws RejectedException when the queue has no room for all inputs or the batcher is closing
      */
-    public CompletableFuture<List<Classification>> submit(List<String> texts, BooleanSupplier callerGone) {
+    public CompletableFuture<List<O>> submit(List<I> inputs, BooleanSupplier callerGone) {
         if (closed) {
-            throw new RejectedException(RejectedException.Reason.SHUTTING_DOWN, classifier + " is shutting down");
+            throw new RejectedException(RejectedException.Reason.SHUTTING_DOWN, name + " is shutting down");
         }
-        if (!capacity.tryAcquire(texts.size())) {
-            throw new RejectedException(RejectedException.Reason.QUEUE_FULL, "the queue of " + classifier
+        if (!capacity.tryAcquire(inputs.size())) {
+            throw new RejectedException(RejectedException.Reason.QUEUE_FULL, "the queue of " + name
                     + " is full (" + settings.queueCapacity() + " texts waiting); retry with backoff");
         }
-        PendingRequest request = new PendingRequest(texts.size(), callerGone);
-        queuedTexts.addAndGet(texts.size());
-        queue.add(new Chunk(request, 0, List.copyOf(texts), System.nanoTime()));
+        PendingRequest<O> request = new PendingRequest<>(inputs.size(), callerGone);
+        queuedTexts.addAndGet(inputs.size());
+        queue.add(new Chunk<>(request, 0, List.copyOf(inputs), System.nanoTime()));
         return request.future;
     }
 
-    /** Texts waiting for a worker. */
+    /** Inputs waiting for a worker. */
     public int queueDepth() {
         return queuedTexts.get();
     }
@@ -91,47 +108,49 @@ public final class DynamicBatcher implements AutoCloseable {
         return settings;
     }
 
-    /** Waits until every worker has run its first forward passes. */
-    public boolean awaitWarmUp(long timeout, TimeUnit unit) throws InterruptedException {
-        return warmedUp.await(timeout, unit);
+    /**
+     * Waits until every worker is ready to serve ({@link BatchModel#newWorker()} has returned).
+     *
+     * @return false when the time ran out or a worker could not be created
+     */
+    public boolean awaitWorkers(long timeout, TimeUnit unit) throws InterruptedException {
+        return started.await(timeout, unit) && failedToStart.get() == 0;
     }
 
     private void runWorker() {
-        try (TextClassifier.Worker worker = classifier.newWorker()) {
-            warmUp(worker);
-            List<QueuedText> batch = new ArrayList<>(settings.maxBatchSize());
+        BatchWorker<I, O> worker;
+        try {
+            worker = model.newWorker();
+        } catch (Exception e) {
+            log.error("a worker of {} could not start", name, e);
+            failedToStart.incrementAndGet();
+            started.countDown();
+            return;
+        }
+        started.countDown();
+        try (worker) {
+            Batch batch = new Batch();
             while (true) {
-                Chunk first = queue.takeFirst();
+                Chunk<I, O> first = queue.takeFirst();
                 long oldestNanos = first.enqueuedNanos;
-                take(first, batch);
-                fill(batch, oldestNanos);
-                run(worker, withoutAbandoned(batch));
+                if (take(first, batch)) {
+                    fill(batch, oldestNanos);
+                }
+                run(worker, withoutAbandoned(batch.inputs));
                 batch.clear();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
-            log.error("worker of {} died", classifier, e);
+            log.error("worker of {} died", name, e);
         }
     }
 
-    private void warmUp(TextClassifier.Worker worker) {
-        try {
-            for (List<String> texts : WARM_UP_BATCHES) {
-                worker.classify(texts);
-            }
-        } catch (Exception e) {
-            log.error("warm-up of {} failed", classifier, e);
-        } finally {
-            warmedUp.countDown();
-        }
-    }
-
-    /** Adds queued requests up to the batch size, waiting at most the queue delay since the oldest. */
-    private void fill(List<QueuedText> batch, long oldestNanos) throws InterruptedException {
+    /** Adds queued requests while the batch is open, waiting at most the queue delay since the oldest. */
+    private void fill(Batch batch, long oldestNanos) throws InterruptedException {
         long deadline = oldestNanos + settings.maxQueueDelay().toNanos();
-        while (batch.size() < settings.maxBatchSize()) {
-            Chunk next = queue.pollFirst();
+        while (true) {
+            Chunk<I, O> next = queue.pollFirst();
             if (next == null) {
                 long wait = deadline - System.nanoTime();
                 next = wait > 0 ? queue.pollFirst(wait, TimeUnit.NANOSECONDS) : null;
@@ -139,61 +158,69 @@ public final class DynamicBatcher implements AutoCloseable {
                     return;
                 }
             }
-            take(next, batch);
+            if (!take(next, batch)) {
+                return;
+            }
         }
     }
 
-    /** Moves as many texts of the chunk as fit into the batch; the rest goes back to the queue's head. */
-    private void take(Chunk chunk, List<QueuedText> batch) {
-        int room = settings.maxBatchSize() - batch.size();
-        int taken = Math.min(room, chunk.texts.size());
-        if (taken < chunk.texts.size()) {
-            queue.addFirst(chunk.rest(taken));
+    /**
+     * Moves the chunk's inputs into the batch while they fit (batch size, padding bound); the rest
+     * goes back to the queue's head.
+     *
+     * @return whether the batch is still open for more inputs
+     */
+    private boolean take(Chunk<I, O> chunk, Batch batch) {
+        int taken = 0;
+        while (taken < chunk.inputs.size() && batch.admits(chunk.inputs.get(taken))) {
+            batch.add(new QueuedInput<>(chunk.request, chunk.offset + taken, chunk.inputs.get(taken)));
+            taken++;
         }
-        for (int i = 0; i < taken; i++) {
-            batch.add(new QueuedText(chunk.request, chunk.offset + i, chunk.texts.get(i)));
+        if (taken < chunk.inputs.size()) {
+            queue.addFirst(chunk.rest(taken));
         }
         queuedTexts.addAndGet(-taken);
         capacity.release(taken);
+        return taken == chunk.inputs.size() && batch.inputs.size() < settings.maxBatchSize();
     }
 
-    private List<QueuedText> withoutAbandoned(List<QueuedText> batch) {
-        List<QueuedText> live = new ArrayList<>(batch.size());
-        List<QueuedText> abandoned = new ArrayList<>(0);
-        for (QueuedText text : batch) {
-            (text.request.callerGone.getAsBoolean() ? abandoned : live).add(text);
+    private List<QueuedInput<I, O>> withoutAbandoned(List<QueuedInput<I, O>> batch) {
+        List<QueuedInput<I, O>> live = new ArrayList<>(batch.size());
+        List<QueuedInput<I, O>> abandoned = new ArrayList<>(0);
+        for (QueuedInput<I, O> input : batch) {
+            (input.request.callerGone.getAsBoolean() ? abandoned : live).add(input);
         }
         if (!abandoned.isEmpty()) {
-            observer.textsDropped(abandoned.size());
-            for (QueuedText text : abandoned) {
-                text.request.future.completeExceptionally(new CancellationException("caller gone"));
+            observer.inputsDropped(abandoned.size());
+            for (QueuedInput<I, O> input : abandoned) {
+                input.request.future.completeExceptionally(new CancellationException("caller gone"));
             }
         }
         return live;
     }
 
-    private void run(TextClassifier.Worker worker, List<QueuedText> batch) {
+    private void run(BatchWorker<I, O> worker, List<QueuedInput<I, O>> batch) {
         if (batch.isEmpty()) {
             return;
         }
-        List<String> texts = new ArrayList<>(batch.size());
-        for (QueuedText text : batch) {
-            texts.add(text.text);
+        List<I> inputs = new ArrayList<>(batch.size());
+        for (QueuedInput<I, O> input : batch) {
+            inputs.add(input.input);
         }
-        List<Classification> results;
+        List<O> outputs;
         long start = System.nanoTime();
         try {
-            results = worker.classify(texts);
+            outputs = worker.run(inputs);
         } catch (Exception e) {
-            log.error("forward pass of {} over {} texts failed", classifier, texts.size(), e);
-            for (QueuedText text : batch) {
-                text.request.future.completeExceptionally(e);
+            log.error("a batch of {} over {} inputs failed", name, inputs.size(), e);
+            for (QueuedInput<I, O> input : batch) {
+                input.request.future.completeExceptionally(e);
             }
             return;
         }
-        observer.batchCompleted(results, System.nanoTime() - start);
+        observer.batchCompleted(outputs, System.nanoTime() - start);
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).complete(results.get(i));
+            batch.get(i).complete(outputs.get(i));
         }
     }
 
@@ -221,40 +248,78 @@ public final class DynamicBatcher implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        Chunk left;
+        Chunk<I, O> left;
         while ((left = queue.poll()) != null) {
             left.request.future.completeExceptionally(
-                    new RejectedException(RejectedException.Reason.SHUTTING_DOWN, classifier + " shut down"));
+                    new RejectedException(RejectedException.Reason.SHUTTING_DOWN, name + " shut down"));
         }
     }
 
-    private static final class PendingRequest {
-        final Classification[] results;
+    /** The batch a worker is forming, with what the padding bound needs to know of it. */
+    private final class Batch {
+        final List<QueuedInput<I, O>> inputs = new ArrayList<>(settings.maxBatchSize());
+        long realLength;
+        int longest;
+
+        /** Whether {@code input} may join: room left, and padding within the bound with it. */
+        boolean admits(I input) {
+            if (inputs.size() >= settings.maxBatchSize()) {
+                return false;
+            }
+            if (inputs.isEmpty()) {
+                return true;
+            }
+            int inputLength = Math.max(1, length.applyAsInt(input));
+            double padded = (double) Math.max(longest, inputLength) * (inputs.size() + 1);
+            return padded <= settings.maxPaddingRatio() * (realLength + inputLength);
+        }
+
+        void add(QueuedInput<I, O> input) {
+            int inputLength = Math.max(1, length.applyAsInt(input.input));
+            inputs.add(input);
+            realLength += inputLength;
+            longest = Math.max(longest, inputLength);
+        }
+
+        void clear() {
+            inputs.clear();
+            realLength = 0;
+            longest = 0;
+        }
+    }
+
+    private static final class PendingRequest<O> {
+        final Object[] outputs;
         final AtomicInteger remaining;
         final BooleanSupplier callerGone;
-        final CompletableFuture<List<Classification>> future = new CompletableFuture<>();
+        final CompletableFuture<List<O>> future = new CompletableFuture<>();
 
         PendingRequest(int size, BooleanSupplier callerGone) {
-            this.results = new Classification[size];
+            this.outputs = new Object[size];
             this.remaining = new AtomicInteger(size);
             this.callerGone = callerGone;
         }
-    }
 
-    /** The texts of one request not yet taken, from {@code offset} on. */
-    private record Chunk(PendingRequest request, int offset, List<String> texts, long enqueuedNanos) {
-
-        Chunk rest(int taken) {
-            return new Chunk(request, offset + taken, texts.subList(taken, texts.size()), enqueuedNanos);
+        @SuppressWarnings("unchecked") // every slot holds an O, set by complete()
+        List<O> outputs() {
+            return (List<O>) Arrays.asList(outputs);
         }
     }
 
-    private record QueuedText(PendingRequest request, int index, String text) {
+    /** The inputs of one request not yet taken, from {@code offset} on. */
+    private record Chunk<I, O>(PendingRequest<O> request, int offset, List<I> inputs, long enqueuedNanos) {
 
-        void complete(Classification result) {
-            request.results[index] = result;
+        Chunk<I, O> rest(int taken) {
+            return new Chunk<>(request, offset + taken, inputs.subList(taken, inputs.size()), enqueuedNanos);
+        }
+    }
+
+    private record QueuedInput<I, O>(PendingRequest<O> request, int index, I input) {
+
+        void complete(O output) {
+            request.outputs[index] = output;
             if (request.remaining.decrementAndGet() == 0) {
-                request.future.complete(Arrays.asList(request.results));
+                request.future.complete(request.outputs());
             }
         }
     }

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The meters of one model version, fed by its batcher and by the Predict calls it serves. */
-public final class VersionMetrics implements BatchObserver {
+public final class VersionMetrics implements BatchObserver<Classification> {
 
     private final InferenceMetrics metrics;
     private final String model;
@@ -35,7 +35,7 @@ public final class VersionMetrics implements BatchObserver {
     }
 
     @Override
-    public void batchCompleted(List<Classification> results, long forwardNanos) {
+    public void batchCompleted(List<? extends Classification> results, long forwardNanos) {
         modelDuration.record(forwardNanos, TimeUnit.NANOSECONDS);
         batchSize.record(results.size());
         for (Classification result : results) {
@@ -44,7 +44,7 @@ public final class VersionMetrics implements BatchObserver {
     }
 
     @Override
-    public void textsDropped(int count) {
+    public void inputsDropped(int count) {
         dropped.increment(count);
     }
 

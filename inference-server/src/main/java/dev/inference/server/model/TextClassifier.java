@@ -2,13 +2,27 @@ package dev.inference.server.model;
 
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
+import dev.inference.server.batching.BatchModel;
+import dev.inference.server.batching.BatchWorker;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One loaded model version: an encoder whose sentence vectors feed a linear classifier head. */
-public final class TextClassifier implements AutoCloseable {
+/**
+ * One loaded model version: an encoder whose sentence vectors feed a linear classifier head. It is
+ * what the {@link dev.inference.server.batching.DynamicBatcher} of its version runs.
+ */
+public final class TextClassifier implements BatchModel<String, Classification>, AutoCloseable {
+
+    /** Roughly four characters to a word piece in English text; the encoders add two special tokens. */
+    private static final int CHARS_PER_TOKEN = 4;
+    private static final int SPECIAL_TOKENS = 2;
+
+    /** A fresh session allocates its buffers on its first calls, for one text and for several. */
+    private static final List<List<String>> WARM_UP_BATCHES = List.of(
+            List.of("warm up"),
+            List.of("The first call to a fresh session allocates its buffers.", "short", "a third text"));
 
     private final String model;
     private final String version;
@@ -55,9 +69,27 @@ public final class TextClassifier implements AutoCloseable {
         return config.labels();
     }
 
-    /** A classifier for one worker thread; not thread-safe. */
-    public Worker newWorker() {
-        return new Worker(embedder.newPredictor());
+    /** A classifier for one worker thread, its first forward passes done; not thread-safe. */
+    @Override
+    public Worker newWorker() throws TranslateException {
+        Worker worker = new Worker(embedder.newPredictor());
+        try {
+            for (List<String> texts : WARM_UP_BATCHES) {
+                worker.run(texts);
+            }
+        } catch (TranslateException | RuntimeException e) {
+            worker.close();
+            throw e;
+        }
+        return worker;
+    }
+
+    /**
+     * The tokens a text will take, estimated from its characters without tokenizing it twice: what
+     * the batcher's padding bound compares. Texts longer than the model reads are truncated.
+     */
+    public int estimatedTokens(String text) {
+        return Math.min(config.maxSequenceLength(), text.length() / CHARS_PER_TOKEN + SPECIAL_TOKENS);
     }
 
     @Override
@@ -71,7 +103,7 @@ public final class TextClassifier implements AutoCloseable {
     }
 
     /** Classifies batches on the thread that owns it. */
-    public final class Worker implements AutoCloseable {
+    public final class Worker implements BatchWorker<String, Classification> {
 
         private final Predictor<List<String>, float[][]> predictor;
 
@@ -80,7 +112,8 @@ public final class TextClassifier implements AutoCloseable {
         }
 
         /** Classifies the texts in one forward pass; results are in the order of the texts. */
-        public List<Classification> classify(List<String> texts) throws TranslateException {
+        @Override
+        public List<Classification> run(List<String> texts) throws TranslateException {
             float[][] embeddings = predictor.predict(texts);
             List<Classification> results = new ArrayList<>(embeddings.length);
             for (float[] embedding : embeddings) {

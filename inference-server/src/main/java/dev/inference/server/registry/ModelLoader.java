@@ -2,6 +2,7 @@ package dev.inference.server.registry;
 
 import dev.inference.server.batching.BatchingSettings;
 import dev.inference.server.batching.DynamicBatcher;
+import dev.inference.server.model.Classification;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.VersionMetrics;
 import dev.inference.server.model.ModelRepository;
@@ -57,7 +58,7 @@ public final class ModelLoader {
             }
             ModelRegistry registry = new ModelRegistry(versions, defaultVersions);
             for (ModelRegistry.ServedModel model : registry.models()) {
-                List<DynamicBatcher> batchers =
+                List<DynamicBatcher<String, Classification>> batchers =
                         model.versions().values().stream().map(ServedVersion::batcher).toList();
                 metrics.registerQueue(model.name(), () -> batchers.stream().mapToInt(DynamicBatcher::queueDepth).sum(),
                         batchers.size() * batching.queueCapacity());
@@ -81,11 +82,13 @@ public final class ModelLoader {
         TextClassifier classifier =
                 TextClassifier.load(location.model(), location.version(), location.directory(), intraOpThreads);
         VersionMetrics versionMetrics = metrics.forVersion(location.model(), location.version(), classifier.labels());
-        DynamicBatcher batcher = new DynamicBatcher(classifier, batching, versionMetrics);
-        if (!batcher.awaitWarmUp(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        DynamicBatcher<String, Classification> batcher = new DynamicBatcher<>(classifier.toString(), classifier,
+                classifier::estimatedTokens, batching, versionMetrics);
+        if (!batcher.awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             batcher.close();
             classifier.close();
-            throw new IOException(classifier + " did not warm up within " + WARM_UP_TIMEOUT_SECONDS + " s");
+            throw new IOException(classifier + " did not start its workers within " + WARM_UP_TIMEOUT_SECONDS
+                    + " s (the log says why)");
         }
         metrics.registerReadiness(location.model(), location.version(), serving);
         log.info("loaded {} from {} in {} ms ({} workers, labels {})", classifier, location.directory(),

@@ -1,188 +1,231 @@
 package dev.inference.server.batching;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.inference.server.DjlOffline;
-import dev.inference.server.model.Classification;
-import dev.inference.server.model.TextClassifier;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The batcher over a fake model whose batches run only when the test lets them: batch
+ * composition, order, splitting, the padding bound, the queue bound and dropping, exactly and
+ * without timing. The real models behind it are tested in {@code BatchedClassificationTest}.
+ */
 class DynamicBatcherTest {
 
-    /**
-     * The int8 models quantize activations with one scale per tensor, that is per batch: the other
-     * texts of a batch (and their padding) shift the rounding of a text's activations, and its
-     * probabilities move by a few hundredths. Labels of clear texts never change.
-     */
-    static final float MIXED_BATCH_TOLERANCE = 0.05f;
-
-    static final List<String> TEXTS = List.of(
-            "Great food.",
-            "The waiter ignored us for most of the night and the bill was wrong.",
-            "Wonderful!",
-            "I would not recommend the fish, it tasted old and the chips were soggy and cold.",
-            "Friendly staff, cozy room, excellent coffee and the best croissant in town.",
-            "Meh.",
-            "Terrible.",
-            "We loved every dish and cannot wait to come back with friends next month.");
-
-    private static TextClassifier classifier;
-
-    @BeforeAll
-    static void load() throws Exception {
-        DjlOffline.enforce();
-        classifier = TextClassifier.load("sentiment", "1", Path.of("target/model-repository/sentiment/1"), 1);
-    }
-
-    @AfterAll
-    static void release() {
-        classifier.close();
-    }
-
-    @Test
-    void batchOfOneTextRepeatedEqualsTheUnbatchedResultExactly() throws Exception {
-        String text = TEXTS.get(1);
-        float[] unbatched;
-        try (TextClassifier.Worker worker = classifier.newWorker()) {
-            unbatched = worker.classify(List.of(text)).get(0).probabilities();
-        }
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 32, 1024), BatchObserver.NONE)) {
-            List<Classification> batched = batcher.submit(java.util.Collections.nCopies(16, text), () -> false)
-                    .get(30, TimeUnit.SECONDS);
-
-            for (Classification result : batched) {
-                assertArrayEquals(unbatched, result.probabilities(), 0f);
-            }
-        }
-    }
-
-    @Test
-    void mixedBatchKeepsEveryLabelAndOrderOfUnbatchedResults() throws Exception {
-        List<Classification> unbatched = new ArrayList<>();
-        try (TextClassifier.Worker worker = classifier.newWorker()) {
-            for (String text : TEXTS) {
-                unbatched.add(worker.classify(List.of(text)).get(0));
-            }
-        }
-        RecordingObserver observer = new RecordingObserver();
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 32, 1024), observer)) {
-            List<Classification> batched = batcher.submit(TEXTS, () -> false).get(30, TimeUnit.SECONDS);
-
-            assertEquals(List.of(TEXTS.size()), observer.batchSizes, "all texts in one forward pass");
-            for (int i = 0; i < TEXTS.size(); i++) {
-                assertEquals(unbatched.get(i).labelIndex(), batched.get(i).labelIndex(), TEXTS.get(i));
-                assertArrayEquals(unbatched.get(i).probabilities(), batched.get(i).probabilities(),
-                        MIXED_BATCH_TOLERANCE, TEXTS.get(i));
-            }
-        }
-    }
+    private static final long WAIT_SECONDS = 30;
 
     @Test
     void requestLargerThanTheBatchIsSplitAndReassembledInOrder() throws Exception {
-        RecordingObserver observer = new RecordingObserver();
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 3, 1024), observer)) {
-            List<Classification> whole = batcher.submit(TEXTS, () -> false).get(30, TimeUnit.SECONDS);
-            List<Classification> firstOnly = batcher.submit(TEXTS.subList(0, 3), () -> false).get(30, TimeUnit.SECONDS);
+        GatedModel model = GatedModel.open();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 3, Double.POSITIVE_INFINITY, 1024)) {
+            List<String> inputs = List.of("a", "b", "c", "d", "e", "f", "g", "h");
 
-            assertEquals(List.of(3, 3, 2, 3), observer.batchSizes);
-            for (int i = 0; i < 3; i++) {
-                assertArrayEquals(firstOnly.get(i).probabilities(), whole.get(i).probabilities(), 1e-6f);
-            }
+            assertEquals(List.of("A", "B", "C", "D", "E", "F", "G", "H"), await(batcher.submit(inputs, () -> false)));
+            assertEquals(List.of(List.of("a", "b", "c"), List.of("d", "e", "f"), List.of("g", "h")), model.batches);
         }
     }
 
     @Test
-    void concurrentRequestsShareBatchesWhileTheWorkerIsBusy() throws Exception {
-        RecordingObserver observer = new RecordingObserver();
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 32, 1024), observer)) {
-            List<CompletableFuture<List<Classification>>> futures = new ArrayList<>();
-            for (int i = 0; i < 40; i++) {
-                futures.add(batcher.submit(List.of(TEXTS.get(i % TEXTS.size())), () -> false));
+    void requestsQueuedWhileTheWorkerIsBusyShareTheNextBatchInArrivalOrder() throws Exception {
+        GatedModel model = new GatedModel();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 1024)) {
+            CompletableFuture<List<String>> first = batcher.submit(List.of("a"), () -> false);
+            model.awaitRunning(1);
+            List<CompletableFuture<List<String>>> waiting = new ArrayList<>();
+            for (String input : List.of("b", "c", "d", "e")) {
+                waiting.add(batcher.submit(List.of(input), () -> false));
             }
-            for (CompletableFuture<List<Classification>> future : futures) {
-                assertEquals(1, future.get(30, TimeUnit.SECONDS).size());
+            assertEquals(4, batcher.queueDepth());
+            model.release(2);
+
+            assertEquals(List.of("A"), await(first));
+            for (int i = 0; i < waiting.size(); i++) {
+                assertEquals(List.of(String.valueOf((char) ('B' + i))), await(waiting.get(i)));
             }
-            assertTrue(observer.batchSizes.stream().anyMatch(size -> size > 1), "batches: " + observer.batchSizes);
-            assertEquals(40, observer.batchSizes.stream().mapToInt(Integer::intValue).sum());
+            assertEquals(List.of(List.of("a"), List.of("b", "c", "d", "e")), model.batches);
+        }
+    }
+
+    @Test
+    void aTextThatWouldPadTheBatchBeyondTheBoundWaitsForTheNextBatch() throws Exception {
+        GatedModel model = new GatedModel();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, 1.25, 1024)) {
+            CompletableFuture<List<String>> blocker = batcher.submit(List.of("x"), () -> false);
+            model.awaitRunning(1);
+            String longText = "l".repeat(40);
+            CompletableFuture<List<String>> twoLong = batcher.submit(List.of(longText, longText), () -> false);
+            CompletableFuture<List<String>> mixed = batcher.submit(List.of("s", "s", longText), () -> false);
+            CompletableFuture<List<String>> alsoShort = batcher.submit(List.of("t"), () -> false);
+            model.release(10);
+            await(blocker);
+
+            assertEquals(List.of(longText.toUpperCase(), longText.toUpperCase()), await(twoLong));
+            assertEquals(List.of("S", "S", longText.toUpperCase()), await(mixed), "split by padding, reassembled");
+            assertEquals(List.of("T"), await(alsoShort));
+            assertEquals(List.of(List.of("x"), List.of(longText, longText), List.of("s", "s"), List.of(longText),
+                    List.of("t")), model.batches, "padded tokens never above 1.25 × real ones; arrival order kept");
+        }
+    }
+
+    @Test
+    void textsOfSimilarLengthStillFillABatch() throws Exception {
+        GatedModel model = new GatedModel();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 4, 1.25, 1024)) {
+            CompletableFuture<List<String>> blocker = batcher.submit(List.of("x"), () -> false);
+            model.awaitRunning(1);
+            CompletableFuture<List<String>> similar =
+                    batcher.submit(List.of("abcdefghij", "abcdefghi", "abcdefgh", "abcdefghij", "abcdefghi"), () -> false);
+            model.release(10);
+            await(blocker);
+            await(similar);
+
+            assertEquals(List.of(1, 4, 1), model.batches.stream().map(List::size).toList());
         }
     }
 
     @Test
     void maxQueueDelayWaitsToFillABatch() throws Exception {
-        RecordingObserver observer = new RecordingObserver();
-        // A delay far longer than the test: the batch runs because it is full (3 texts), not
-        // because the window ended, so no timing of the test can split it.
+        GatedModel model = GatedModel.open();
+        // A delay far longer than the test: the batch runs because it is full, not because the
+        // window ended, so no timing of the test can split it.
         BatchingSettings waiting = new BatchingSettings(1, 3, Duration.ofSeconds(60), 1024);
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, waiting, observer)) {
-            batcher.awaitWarmUp(30, TimeUnit.SECONDS);
-            CompletableFuture<List<Classification>> first = batcher.submit(List.of("one"), () -> false);
-            CompletableFuture<List<Classification>> second = batcher.submit(List.of("two", "three"), () -> false);
-            first.get(30, TimeUnit.SECONDS);
-            second.get(30, TimeUnit.SECONDS);
+        try (DynamicBatcher<String, String> batcher = new DynamicBatcher<>("fake", model, String::length, waiting,
+                model)) {
+            assertTrue(batcher.awaitWorkers(WAIT_SECONDS, TimeUnit.SECONDS));
+            CompletableFuture<List<String>> first = batcher.submit(List.of("one"), () -> false);
+            CompletableFuture<List<String>> second = batcher.submit(List.of("two", "three"), () -> false);
+            await(first);
+            await(second);
 
-            assertEquals(List.of(3), observer.batchSizes, "the worker waited for the second request");
+            assertEquals(List.of(List.of("one", "two", "three")), model.batches, "the worker waited for the second");
         }
     }
 
     @Test
-    void requestThatDoesNotFitTheQueueIsRejectedAtOnce() {
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 32, 4), BatchObserver.NONE)) {
+    void aRequestThatDoesNotFitTheQueueIsRejectedAtOnceAndLaterOnesAreServed() throws Exception {
+        GatedModel model = new GatedModel();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 4)) {
+            CompletableFuture<List<String>> running = batcher.submit(List.of("a"), () -> false);
+            model.awaitRunning(1);
+            CompletableFuture<List<String>> queued = batcher.submit(List.of("b", "c", "d"), () -> false);
+
             RejectedException rejected =
-                    assertThrows(RejectedException.class, () -> batcher.submit(TEXTS, () -> false));
-
+                    assertThrows(RejectedException.class, () -> batcher.submit(List.of("e", "f"), () -> false));
             assertEquals(RejectedException.Reason.QUEUE_FULL, rejected.reason());
+            model.release(10);
+            await(running);
+            await(queued);
+            assertEquals(List.of("G", "H", "I", "J"), await(batcher.submit(List.of("g", "h", "i", "j"), () -> false)));
         }
     }
 
     @Test
-    void textsWhoseCallerIsGoneAreDroppedWithoutRunningTheModel() throws Exception {
-        RecordingObserver observer = new RecordingObserver();
-        try (DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 32, 1024), observer)) {
-            CompletableFuture<List<Classification>> abandoned = batcher.submit(TEXTS, () -> true);
+    void inputsWhoseCallerIsGoneAreDroppedWithoutRunningTheModel() throws Exception {
+        GatedModel model = GatedModel.open();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 1024)) {
+            CompletableFuture<List<String>> abandoned = batcher.submit(List.of("a", "b", "c"), () -> true);
 
-            assertThrows(CancellationException.class, () -> abandoned.get(30, TimeUnit.SECONDS));
-            assertEquals(TEXTS.size(), observer.dropped.get());
-            assertEquals(List.of(), observer.batchSizes, "no forward pass ran");
+            assertThrows(CancellationException.class, () -> abandoned.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(3, model.dropped.get());
+            assertEquals(List.of(), model.batches, "no batch ran");
+        }
+    }
+
+    @Test
+    void aFailedBatchFailsItsRequestsAndTheWorkerServesTheNext() throws Exception {
+        GatedModel model = GatedModel.open();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 1024)) {
+            ExecutionException failure = assertThrows(ExecutionException.class,
+                    () -> batcher.submit(List.of("fail"), () -> false).get(WAIT_SECONDS, TimeUnit.SECONDS));
+
+            assertEquals("the model failed", failure.getCause().getMessage());
+            assertEquals(List.of("OK"), await(batcher.submit(List.of("ok"), () -> false)));
+        }
+    }
+
+    @Test
+    void aModelWhoseWorkersCannotStartIsReported() throws Exception {
+        BatchModel<String, String> broken = () -> {
+            throw new IllegalStateException("no session");
+        };
+        try (DynamicBatcher<String, String> batcher = new DynamicBatcher<>("broken", broken, String::length,
+                new BatchingSettings(2, 8, Duration.ZERO, 16), new BatchObserver<>() {})) {
+            assertFalse(batcher.awaitWorkers(WAIT_SECONDS, TimeUnit.SECONDS));
         }
     }
 
     @Test
     void closedBatcherRefusesRequests() {
-        DynamicBatcher batcher = new DynamicBatcher(classifier, settings(1, 32, 1024), BatchObserver.NONE);
+        DynamicBatcher<String, String> batcher = batcher(GatedModel.open(), 8, Double.POSITIVE_INFINITY, 16);
         batcher.close();
 
-        RejectedException rejected = assertThrows(RejectedException.class, () -> batcher.submit(TEXTS, () -> false));
+        RejectedException rejected =
+                assertThrows(RejectedException.class, () -> batcher.submit(List.of("a"), () -> false));
         assertEquals(RejectedException.Reason.SHUTTING_DOWN, rejected.reason());
     }
 
-    private static BatchingSettings settings(int workers, int maxBatch, int capacity) {
-        return new BatchingSettings(workers, maxBatch, Duration.ZERO, capacity);
+    private static DynamicBatcher<String, String> batcher(GatedModel model, int maxBatch, double maxPadding,
+            int capacity) {
+        return new DynamicBatcher<>("fake", model, String::length,
+                new BatchingSettings(1, maxBatch, Duration.ZERO, capacity, maxPadding), model);
     }
 
-    private static final class RecordingObserver implements BatchObserver {
-        final List<Integer> batchSizes = java.util.Collections.synchronizedList(new ArrayList<>());
-        final AtomicInteger dropped = new AtomicInteger();
+    private static List<String> await(CompletableFuture<List<String>> future) throws Exception {
+        return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
 
-        @Override
-        public void batchCompleted(List<Classification> results, long forwardNanos) {
-            batchSizes.add(results.size());
+    /**
+     * Upper-cases its inputs, one batch per permit: a batch that starts holds its worker until the
+     * test releases it, so what queues meanwhile is known exactly. "fail" makes a batch throw.
+     */
+    private static final class GatedModel implements BatchModel<String, String>, BatchObserver<String> {
+        final List<List<String>> batches = new CopyOnWriteArrayList<>();
+        final AtomicInteger dropped = new AtomicInteger();
+        private final Semaphore permits = new Semaphore(0);
+        private final Semaphore running = new Semaphore(0);
+
+        static GatedModel open() {
+            GatedModel model = new GatedModel();
+            model.release(Integer.MAX_VALUE / 2);
+            return model;
+        }
+
+        void release(int batchCount) {
+            permits.release(batchCount);
+        }
+
+        /** Waits until {@code count} batches have started. */
+        void awaitRunning(int count) throws InterruptedException {
+            assertTrue(running.tryAcquire(count, WAIT_SECONDS, TimeUnit.SECONDS), "a batch started");
         }
 
         @Override
-        public void textsDropped(int count) {
+        public BatchWorker<String, String> newWorker() {
+            return batch -> {
+                running.release();
+                assertTrue(permits.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS), "released by the test");
+                if (batch.contains("fail")) {
+                    throw new IllegalStateException("the model failed");
+                }
+                batches.add(List.copyOf(batch));
+                return batch.stream().map(String::toUpperCase).toList();
+            };
+        }
+
+        @Override
+        public void inputsDropped(int count) {
             dropped.addAndGet(count);
         }
     }

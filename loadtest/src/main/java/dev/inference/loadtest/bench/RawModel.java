@@ -54,7 +54,7 @@ final class RawModel implements AutoCloseable {
                     while (System.nanoTime() < end) {
                         List<String> batch = corpus.next(cursor, batchSize);
                         long started = System.nanoTime();
-                        predictor.classify(batch);
+                        predictor.run(batch);
                         stats.record("OK", System.nanoTime() - started);
                         texts.addAndGet(batch.size());
                     }
