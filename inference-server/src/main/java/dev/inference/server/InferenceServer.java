@@ -17,6 +17,7 @@ import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.track.TrackSource;
 import inference.GRPCInferenceServiceGrpc;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -52,25 +53,31 @@ public final class InferenceServer {
     private final ScheduledExecutorService delayer;
     private final TrackSource track;
     private final Server grpcServer;
-    private final ManagementServer management;
+    private ManagementServer management;
     private final InferenceService service;
     private final OpenCalls openCalls = new OpenCalls();
     private volatile boolean serving;
 
-    private InferenceServer(ServerConfig config) throws IOException {
+    /** Wires every service onto {@code transport}; starts nothing. */
+    private InferenceServer(ServerConfig config, ServerBuilder<?> transport) {
         this.config = config;
         setHealth(ServingStatus.NOT_SERVING);
         this.track = config.podLabelsFile != null
                 ? TrackSource.fromPodLabels(config.podLabelsFile, config.track, config.revision, TRACK_POLL_MILLIS)
                 : TrackSource.fixed(config.track, config.revision);
-        this.delayer = Executors.newSingleThreadScheduledExecutor(new ThreadFactoryBuilder().setNameFormat("injected-latency").setDaemon(true).build());
+        this.delayer = Executors.newSingleThreadScheduledExecutor(
+                new ThreadFactoryBuilder().setNameFormat("injected-latency").setDaemon(true).build());
         FaultInjection faults = new FaultInjection(config.injectLatencyMillis, config.injectErrorRate);
+        if (faults.enabled()) {
+            log.warn("FAULT INJECTION IS ON: +{} ms latency on every Predict, {}% of Predicts fail with INTERNAL."
+                    + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);
+        }
         Classifications classifications = new Classifications(registry::get,
                 new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer);
         this.service = new InferenceService(classifications, () -> serving);
         ModelHeadersInterceptor modelHeaders = new ModelHeadersInterceptor(track);
-        this.grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
-                // Handlers only validate and enqueue, so they run on the event loop: no hand-off.
+        this.grpcServer = transport
+                // Handlers only validate and enqueue, so they run on the transport's thread: no hand-off.
                 .directExecutor()
                 .addStreamTracerFactory(openCalls)
                 .maxInboundMessageSize(config.maxMessageBytes)
@@ -80,21 +87,38 @@ public final class InferenceServer {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection())
-                .build()
-                .start();
-        this.management = ManagementServer.start(config.host, config.managementPort, metrics, () -> serving);
-        log.info("gRPC on {}:{}, metrics on http://{}:{}/metrics, track {}, revision {}", config.host,
-                grpcServer.getPort(), config.host, management.port(), track.current(), track.revision());
-        if (faults.enabled()) {
-            log.warn("FAULT INJECTION IS ON: +{} ms latency on every Predict, {}% of Predicts fail with INTERNAL."
-                    + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);
-        }
+                .build();
     }
 
-    /** Binds the ports, loads every model and returns once the server is SERVING. */
+    /** Binds the gRPC port, then the management port; on failure nothing stays bound. */
+    private void bind() throws IOException {
+        try {
+            grpcServer.start();
+            management = ManagementServer.start(config.host, config.managementPort, metrics, () -> serving);
+        } catch (IOException | RuntimeException e) {
+            grpcServer.shutdownNow();
+            delayer.shutdownNow();
+            track.close();
+            throw e;
+        }
+        log.info("gRPC on {}:{}, metrics on http://{}:{}/metrics, track {}, revision {}", config.host,
+                grpcServer.getPort(), config.host, management.port(), track.current(), track.revision());
+    }
+
+    /** Binds the ports, loads every model and returns once the server is SERVING: gRPC over Netty. */
     public static InferenceServer start(ServerConfig config) throws IOException {
+        return start(config, NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port)));
+    }
+
+    /**
+     * As {@link #start(ServerConfig)}, over any gRPC transport: tests pass an
+     * {@code InProcessServerBuilder} where the network is not what they test.
+     */
+    public static InferenceServer start(ServerConfig config, ServerBuilder<?> transport) throws IOException {
+        config.validate();
         long start = System.nanoTime();
-        InferenceServer server = new InferenceServer(config);
+        InferenceServer server = new InferenceServer(config, transport);
+        server.bind();
         try {
             server.registry.set(new ModelLoader(config.batching(), config.intraOpThreads, server.metrics,
                     () -> server.serving).load(config.modelRepository(), config.defaultVersions));

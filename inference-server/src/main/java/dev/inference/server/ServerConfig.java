@@ -116,6 +116,57 @@ public final class ServerConfig {
         return config;
     }
 
+    /**
+     * The defaults of every flag (environment variables included), to adjust with the typed setters
+     * below: the way to configure a server from code. {@link InferenceServer#start} validates.
+     */
+    public static ServerConfig defaults() {
+        ServerConfig config = new ServerConfig();
+        new picocli.CommandLine(config).parseArgs();
+        return config;
+    }
+
+    /** {@code --host}, {@code --port} and {@code --management-port}; 0 picks a free port. */
+    public ServerConfig listenOn(String host, int port, int managementPort) {
+        this.host = host;
+        this.port = port;
+        this.managementPort = managementPort;
+        return this;
+    }
+
+    public ServerConfig modelRepository(Path directory) {
+        this.modelRepository = directory;
+        return this;
+    }
+
+    /** {@code --default-version model=version}. */
+    public ServerConfig defaultVersion(String model, String version) {
+        this.defaultVersions.put(model, version);
+        return this;
+    }
+
+    /** {@code --track} and {@code --revision}. */
+    public ServerConfig track(String track, String revision) {
+        this.track = track;
+        this.revision = revision;
+        return this;
+    }
+
+    /** {@code --workers}, {@code --max-batch-size} and {@code --queue-capacity}. */
+    public ServerConfig batching(int workers, int maxBatchSize, int queueCapacity) {
+        this.workers = workers;
+        this.maxBatchSize = maxBatchSize;
+        this.queueCapacity = queueCapacity;
+        return this;
+    }
+
+    /** {@code --inject-latency-ms} and {@code --inject-error-rate}: fault injection. */
+    public ServerConfig injectFaults(Duration latency, double errorRate) {
+        this.injectLatencyMillis = latency.toMillis();
+        this.injectErrorRate = errorRate;
+        return this;
+    }
+
     /** Checks ranges that picocli's types cannot express. */
     void validate() {
         require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);

@@ -3,6 +3,8 @@ package dev.inference.server;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
@@ -16,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real inference server on free loopback ports, configured with the same flags as the command
- * line, and a channel to it.
+ * A real inference server and a channel to it: over Netty on free loopback ports, configured with
+ * the same flags as the command line, or in-process from a typed {@link ServerConfig}.
  */
 public final class TestServer implements AutoCloseable {
 
@@ -31,14 +33,26 @@ public final class TestServer implements AutoCloseable {
     public final ManagedChannel channel;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private TestServer(InferenceServer server) {
+    private TestServer(InferenceServer server, ManagedChannel channel) {
         this.server = server;
-        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        this.channel = channel;
     }
 
     /** Starts a server with default flags plus the given ones, on free loopback ports. */
     public static TestServer start(String... flags) throws IOException {
-        return new TestServer(InferenceServer.start(config(flags)));
+        InferenceServer server = InferenceServer.start(config(flags));
+        return new TestServer(server, NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build());
+    }
+
+    /**
+     * Starts a server on grpc-java's in-process transport: the whole server (interceptors, services,
+     * batcher, models, the management port on loopback) without a gRPC socket.
+     */
+    public static TestServer inProcess(ServerConfig config) throws IOException {
+        String name = InProcessServerBuilder.generateName();
+        InferenceServer server = InferenceServer.start(config.listenOn("127.0.0.1", 0, 0),
+                InProcessServerBuilder.forName(name));
+        return new TestServer(server, InProcessChannelBuilder.forName(name).build());
     }
 
     /** Parses flags as the command line does, with loopback and free ports unless given. */

@@ -43,7 +43,8 @@ public final class LoadRun {
         AtomicLong completedThisSecond = new AtomicLong();
         AtomicLong failedThisSecond = new AtomicLong();
         List<RunResult.Second> timeline = new ArrayList<>();
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(new ThreadFactoryBuilder().setNameFormat("progress").setDaemon(true).build());
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
+                new ThreadFactoryBuilder().setNameFormat("progress").setDaemon(true).build());
         ticker.scheduleAtFixedRate(() -> {
             Histogram second = stats.takeInterval();
             RunResult.Second point = new RunResult.Second(timeline.size() + 1, completedThisSecond.getAndSet(0),

@@ -44,7 +44,8 @@ public final class ManagementServer implements AutoCloseable {
         });
         server.createContext("/", exchange -> respond(exchange, 404, "text/plain; charset=utf-8",
                 "not found: try /metrics or /healthz\n"));
-        ExecutorService executor = Executors.newFixedThreadPool(2, new ThreadFactoryBuilder().setNameFormat("management-http-%d").setDaemon(true).build());
+        ExecutorService executor = Executors.newFixedThreadPool(2,
+                new ThreadFactoryBuilder().setNameFormat("management-http-%d").setDaemon(true).build());
         server.setExecutor(executor);
         server.start();
         return new ManagementServer(server, executor);

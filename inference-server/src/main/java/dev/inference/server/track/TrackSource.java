@@ -58,7 +58,8 @@ public final class TrackSource implements AutoCloseable {
      */
     public static TrackSource fromPodLabels(Path podLabelsFile, String fallback, String fallbackRevision,
             long pollMillis) {
-        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(new ThreadFactoryBuilder().setNameFormat("track-poller").setDaemon(true).build());
+        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(
+                new ThreadFactoryBuilder().setNameFormat("track-poller").setDaemon(true).build());
         String revision = checked(fallbackRevision, "revision");
         try {
             revision = parseLabel(Files.readString(podLabelsFile), REVISION_LABEL)

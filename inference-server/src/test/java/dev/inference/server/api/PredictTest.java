@@ -9,23 +9,31 @@ import dev.inference.api.v1.ModelInfo;
 import dev.inference.api.v1.ModelVersionInfo;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.api.v1.Prediction;
+import dev.inference.server.ServerConfig;
 import dev.inference.server.TestServer;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
+/** The API's answers, in-process: what is on the wire is the business of the tests that use Netty. */
 class PredictTest {
 
     private static TestServer server;
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = TestServer.shared();
+        server = TestServer.inProcess(ServerConfig.defaults());
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        server.close();
     }
 
     @ParameterizedTest(name = "version {0}")
@@ -51,7 +59,7 @@ class PredictTest {
 
     @Test
     void emptyVersionUsesTheDefaultVersion() throws Exception {
-        try (TestServer pinnedToOne = TestServer.start("--default-version", "sentiment=1")) {
+        try (TestServer pinnedToOne = TestServer.inProcess(ServerConfig.defaults().defaultVersion("sentiment", "1"))) {
             assertEquals("1", pinnedToOne.blockingStub().predict(TestServer.request("", "Nice")).getModelVersion());
         }
         assertEquals("2", server.blockingStub().predict(TestServer.request("", "Nice")).getModelVersion(),
