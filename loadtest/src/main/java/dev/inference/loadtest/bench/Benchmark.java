@@ -8,7 +8,6 @@ import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.schedule.ClosedLoop;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.stats.RunResult;
-import dev.inference.server.DjlOffline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -62,7 +61,6 @@ public final class Benchmark implements Callable<Integer> {
     private final List<String> batchingRows = new ArrayList<>();
 
     public static void main(String[] args) {
-        DjlOffline.enforce();
         System.exit(new CommandLine(new Benchmark()).execute(args));
     }
 
@@ -72,24 +70,26 @@ public final class Benchmark implements Callable<Integer> {
         Duration warmup = Duration.ofSeconds(warmupSeconds);
         Duration duration = Duration.ofSeconds(seconds);
         Corpus corpus = Corpus.builtIn();
+        Path corpusFile = RawModel.writeCorpus(corpus.texts(), out);
         List<String> notes = new ArrayList<>();
         for (String version : versions) {
             Map<Integer, RunResult> raw = new java.util.HashMap<>();
             Map<Integer, Double> rawCpuPerText = new java.util.HashMap<>();
-            try (RawModel model = new RawModel(modelRepository.resolve("sentiment").resolve(version), version)) {
-                raw.put(1, model.measure("raw", 1, 1, corpus, warmup, duration));
-                rawCpuPerText.put(1, model.lastCpuSeconds() / raw.get(1).calls());
-                RunResult best = null;
-                for (int batch : RAW_BATCHES) {
-                    RunResult candidate = model.measure("raw", 2, batch, corpus, warmup, duration);
-                    progress("raw v" + version + " 2 threads, batch " + batch, candidate);
-                    if (best == null || candidate.callsPerSecond() > best.callsPerSecond()) {
-                        best = candidate;
-                        rawCpuPerText.put(32, model.lastCpuSeconds() / candidate.calls());
-                    }
+            RawModel model = new RawModel(jars.server, modelRepository.resolve("sentiment").resolve(version),
+                    corpusFile, out.resolve("raw-v" + version + ".log"));
+            RawModel.Measurement rawUnbatched = model.measure("raw", 1, 1, warmup, duration);
+            raw.put(1, rawUnbatched.result());
+            rawCpuPerText.put(1, rawUnbatched.cpuPerText());
+            RawModel.Measurement best = null;
+            for (int batch : RAW_BATCHES) {
+                RawModel.Measurement candidate = model.measure("raw", 2, batch, warmup, duration);
+                progress("raw v" + version + " 2 threads, batch " + batch, candidate.result());
+                if (best == null || candidate.result().callsPerSecond() > best.result().callsPerSecond()) {
+                    best = candidate;
                 }
-                raw.put(32, best);
             }
+            raw.put(32, best.result());
+            rawCpuPerText.put(32, best.cpuPerText());
             row(version, "1 raw in-process", 1, raw.get(1), raw.get(1), rawCpuPerText.get(1), rawCpuPerText.get(1));
             row(version, "1 raw in-process (" + raw.get(32).load() + ")", 32, raw.get(32), raw.get(32),
                     rawCpuPerText.get(32), rawCpuPerText.get(32));

@@ -1,87 +1,75 @@
 package dev.inference.loadtest.bench;
 
-import dev.inference.loadtest.Corpus;
-import dev.inference.loadtest.stats.LatencyStats;
 import dev.inference.loadtest.stats.RunResult;
-import dev.inference.server.model.TextClassifier;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The limit of this machine: the DJL predictor called directly in this process, no network, no
- * queue, one predictor per thread as the server's workers have.
+ * The limit of this machine: the server jar's {@code RawModelBenchmark} in a JVM of its own (the
+ * model called directly, no network, no queue), so the load generator carries no model runtime and
+ * the measurement shares its process with nothing.
  */
-final class RawModel implements AutoCloseable {
+final class RawModel {
 
-    private final TextClassifier classifier;
-    private double lastCpuSeconds;
+    private static final String MAIN = "dev.inference.server.bench.RawModelBenchmark";
 
-    RawModel(Path versionDir, String version) throws Exception {
-        this.classifier = TextClassifier.load("sentiment", version, versionDir, 1);
+    private final Path serverJar;
+    private final Path versionDir;
+    private final Path corpus;
+    private final Path log;
+
+    RawModel(Path serverJar, Path versionDir, Path corpus, Path log) {
+        this.serverJar = serverJar;
+        this.versionDir = versionDir;
+        this.corpus = corpus;
+        this.log = log;
     }
 
-    /**
-     * {@code threads} threads each classifying batches of {@code batchSize} texts for the duration;
-     * latency is that of one batch, throughput counts texts.
-     */
-    RunResult measure(String name, int threads, int batchSize, Corpus corpus, Duration warmup, Duration duration)
-            throws Exception {
-        runFor(threads, batchSize, corpus, warmup, new LatencyStats(), new AtomicLong());
-        LatencyStats stats = new LatencyStats();
-        AtomicLong texts = new AtomicLong();
-        long start = System.nanoTime();
-        double cpuBefore = processCpuSeconds();
-        runFor(threads, batchSize, corpus, duration, stats, texts);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        lastCpuSeconds = processCpuSeconds() - cpuBefore;
-        return new RunResult(name, threads + " thread(s), batches of " + batchSize, seconds, texts.get(), 1,
-                Map.of("OK", texts.get()), RunResult.percentiles(stats.total()), List.of());
-    }
+    /** What one run measured, and the CPU seconds the model's process spent in it. */
+    record Measurement(RunResult result, double cpuSeconds) {
 
-    private void runFor(int threads, int batchSize, Corpus corpus, Duration duration, LatencyStats stats, AtomicLong texts)
-            throws InterruptedException {
-        long end = System.nanoTime() + duration.toNanos();
-        AtomicInteger cursor = new AtomicInteger();
-        List<Thread> workers = new ArrayList<>();
-        for (int i = 0; i < threads; i++) {
-            Thread worker = new Thread(() -> {
-                try (TextClassifier.Worker predictor = classifier.newWorker()) {
-                    while (System.nanoTime() < end) {
-                        List<String> batch = corpus.next(cursor, batchSize);
-                        long started = System.nanoTime();
-                        predictor.run(batch);
-                        stats.record("OK", System.nanoTime() - started);
-                        texts.addAndGet(batch.size());
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            workers.add(worker);
-            worker.start();
-        }
-        for (Thread worker : workers) {
-            worker.join();
+        double cpuPerText() {
+            return cpuSeconds / result.calls();
         }
     }
 
-    /** CPU seconds this process spent in the last measurement (the model, nothing else runs). */
-    double lastCpuSeconds() {
-        return lastCpuSeconds;
+    /** {@code threads} threads each running batches of {@code batchSize}; throughput counts texts. */
+    Measurement measure(String name, int threads, int batchSize, Duration warmup, Duration duration) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(ServerProcess.java(), "-cp", serverJar.toString(), MAIN,
+                "--version-dir", versionDir.toString(), "--corpus", corpus.toString(),
+                "--threads", String.valueOf(threads), "--batch-size", String.valueOf(batchSize),
+                "--warmup-seconds", String.valueOf(warmup.toSeconds()), "--seconds", String.valueOf(duration.toSeconds()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().put("OPT_OUT_TRACKING", "true");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (process.waitFor() != 0 || output.isEmpty()) {
+            throw new IOException(MAIN + " failed; see " + log);
+        }
+        Map<String, Double> values = new HashMap<>();
+        for (String field : output.lines().reduce((first, last) -> last).orElseThrow().split(" ")) {
+            String[] pair = field.split("=", 2);
+            values.put(pair[0], Double.parseDouble(pair[1]));
+        }
+        Map<String, Double> latency = new LinkedHashMap<>();
+        for (String percentile : List.of("p50", "p90", "p99", "p99.9", "max")) {
+            latency.put(percentile, values.get(percentile + "_ms"));
+        }
+        long texts = values.get("texts").longValue();
+        RunResult result = new RunResult(name, threads + " thread(s), batches of " + batchSize, values.get("seconds"),
+                texts, 1, Map.of("OK", texts), latency, List.of());
+        return new Measurement(result, values.get("cpu_seconds"));
     }
 
-    private static double processCpuSeconds() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
-    }
-
-    @Override
-    public void close() {
-        classifier.close();
+    /** Writes the corpus where the raw model's process can read it. */
+    static Path writeCorpus(List<String> texts, Path directory) throws IOException {
+        return Files.write(directory.resolve("corpus.txt"), texts, StandardCharsets.UTF_8);
     }
 }
