@@ -14,7 +14,7 @@ canary_port=${CANARY_PORT:-9001}
 gateway_port=${GATEWAY_PORT:-8080}
 dir=target/local-rollout
 mkdir -p "$dir"
-[[ -f rollouts/target/analysis.jar ]] || mvn -q -B -DskipTests -P'!images' package
+[[ -f rollouts/target/rollouts.jar ]] || mvn -q -B -DskipTests -P'!images' package
 canary_pid=$(pgrep -f -- "--port $canary_port " | head -1) || { echo "no canary on port $canary_port: start ./run-local.sh first"; exit 1; }
 cat > "$dir/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
@@ -36,5 +36,5 @@ prometheus_pid=$!
 trap 'kill $prometheus_pid 2>/dev/null' EXIT
 echo "Prometheus at http://127.0.0.1:9090; waiting for its first scrapes..."
 sleep 8
-java -cp rollouts/target/analysis.jar dev.inference.delivery.rollout.LocalRolloutMain \
+java -cp rollouts/target/rollouts.jar dev.inference.rollouts.orchestration.LocalRolloutMain \
   --canary-pid "$canary_pid" --time-scale "${TIME_SCALE:-10}" "$@"

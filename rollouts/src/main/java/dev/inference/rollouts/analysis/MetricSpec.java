@@ -1,8 +1,8 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
-import dev.inference.delivery.GoDuration;
+import dev.inference.rollouts.GoDuration;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Objects;
 
 /**
  * One metric of an AnalysisTemplate, with the defaults Argo Rollouts applies. The conditions and the
@@ -47,41 +47,32 @@ public record MetricSpec(String name, Duration interval, int count, int failureL
 
     private static final int DEFAULT_CONSECUTIVE_ERROR_LIMIT = 4;
 
-    /** Reads one entry of spec.metrics; refuses fields it cannot honour. */
-    @SuppressWarnings("unchecked")
-    static MetricSpec read(Map<String, Object> metric) {
-        for (String field : metric.keySet()) {
-            if (!java.util.Set.of("name", "interval", "count", "failureLimit", "inconclusiveLimit",
-                    "consecutiveErrorLimit", "successCondition", "failureCondition", "provider").contains(field)) {
-                throw new IllegalArgumentException("metric " + metric.get("name") + ": the runner does not support " + field);
-            }
+    /** One entry of spec.metrics as written; a field not declared here is refused when read. */
+    record Document(String name, String interval, Integer count, Integer failureLimit, Integer inconclusiveLimit,
+            Integer consecutiveErrorLimit, String successCondition, String failureCondition, Provider provider) {
+
+        record Provider(Prometheus prometheus) {}
+
+        /** The query; the address is the runner's, given on its command line. */
+        record Prometheus(String address, String query) {}
+    }
+
+    /** The metric with Argo's defaults for what the document leaves out. */
+    static MetricSpec of(Document metric) {
+        if (metric.provider() == null || metric.provider().prometheus() == null) {
+            throw new IllegalArgumentException("metric " + metric.name() + ": only the prometheus provider is supported");
         }
-        Map<String, Object> provider = (Map<String, Object>) metric.get("provider");
-        if (provider == null || provider.size() != 1 || !provider.containsKey("prometheus")) {
-            throw new IllegalArgumentException("metric " + metric.get("name") + ": only the prometheus provider is supported");
+        if (metric.successCondition() == null && metric.failureCondition() == null) {
+            throw new IllegalArgumentException("metric " + metric.name() + " has no condition");
         }
-        Map<String, Object> prometheus = (Map<String, Object>) provider.get("prometheus");
-        if (metric.get("successCondition") == null && metric.get("failureCondition") == null) {
-            throw new IllegalArgumentException("metric " + metric.get("name") + " has no condition");
-        }
-        return new MetricSpec((String) metric.get("name"),
-                GoDuration.parse((String) metric.getOrDefault("interval", "60s")),
-                intValue(metric.get("count"), 0), intValue(metric.get("failureLimit"), 0),
-                intValue(metric.get("inconclusiveLimit"), 0),
-                intValue(metric.get("consecutiveErrorLimit"), DEFAULT_CONSECUTIVE_ERROR_LIMIT),
-                text(metric.get("successCondition")), text(metric.get("failureCondition")),
-                ((String) prometheus.get("query")).strip());
+        return new MetricSpec(metric.name(), GoDuration.parse(Objects.requireNonNullElse(metric.interval(), "60s")),
+                Objects.requireNonNullElse(metric.count(), 0), Objects.requireNonNullElse(metric.failureLimit(), 0),
+                Objects.requireNonNullElse(metric.inconclusiveLimit(), 0),
+                Objects.requireNonNullElse(metric.consecutiveErrorLimit(), DEFAULT_CONSECUTIVE_ERROR_LIMIT),
+                metric.successCondition(), metric.failureCondition(), metric.provider().prometheus().query().strip());
     }
 
     private static Condition condition(String text, java.util.function.UnaryOperator<String> args) {
         return text == null ? null : Condition.parse(args.apply(text));
-    }
-
-    private static String text(Object value) {
-        return value == null ? null : String.valueOf(value);
-    }
-
-    private static int intValue(Object value, int fallback) {
-        return value == null ? fallback : Integer.parseInt(String.valueOf(value));
     }
 }

@@ -1,8 +1,8 @@
-package dev.inference.delivery.rollout;
+package dev.inference.rollouts.orchestration;
 
-import dev.inference.delivery.analysis.AnalysisRunner;
-import dev.inference.delivery.analysis.AnalysisTemplate;
-import dev.inference.delivery.analysis.PrometheusQuery;
+import dev.inference.rollouts.analysis.AnalysisRunner;
+import dev.inference.rollouts.analysis.AnalysisTemplate;
+import dev.inference.rollouts.analysis.PrometheusQuery;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;

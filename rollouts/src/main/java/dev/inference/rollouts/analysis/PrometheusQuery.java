@@ -1,4 +1,4 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

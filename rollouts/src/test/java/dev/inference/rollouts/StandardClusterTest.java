@@ -1,12 +1,12 @@
-package dev.inference.delivery;
+package dev.inference.rollouts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.inference.delivery.GoDuration;
-import dev.inference.delivery.Manifests.Manifest;
+import dev.inference.rollouts.GoDuration;
+import dev.inference.rollouts.Manifests.Manifest;
 import dev.inference.gateway.GatewayServer;
 import java.nio.file.Files;
 import java.nio.file.Path;

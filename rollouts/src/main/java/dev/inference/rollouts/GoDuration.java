@@ -1,4 +1,4 @@
-package dev.inference.delivery;
+package dev.inference.rollouts;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

@@ -1,14 +1,14 @@
-package dev.inference.delivery;
+package dev.inference.rollouts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.inference.delivery.analysis.AnalysisRunner;
-import dev.inference.delivery.analysis.AnalysisTemplate;
-import dev.inference.delivery.analysis.Phase;
-import dev.inference.delivery.analysis.PrometheusQuery;
-import dev.inference.delivery.rollout.CanaryStrategy;
-import dev.inference.delivery.rollout.LocalRollout;
+import dev.inference.rollouts.analysis.AnalysisRunner;
+import dev.inference.rollouts.analysis.AnalysisTemplate;
+import dev.inference.rollouts.analysis.Phase;
+import dev.inference.rollouts.analysis.PrometheusQuery;
+import dev.inference.rollouts.orchestration.CanaryStrategy;
+import dev.inference.rollouts.orchestration.LocalRollout;
 import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.loadtest.Corpus;

@@ -1,4 +1,4 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

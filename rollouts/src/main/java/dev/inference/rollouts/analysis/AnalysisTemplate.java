@@ -1,15 +1,16 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.inference.rollouts.ManifestYaml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * An Argo Rollouts AnalysisTemplate read from its YAML file, the same file that is deployed.
@@ -32,26 +33,33 @@ public record AnalysisTemplate(String name, Map<String, String> args, List<Metri
         return templates;
     }
 
-    @SuppressWarnings("unchecked")
+    /** The parts of an AnalysisTemplate the runner reads; anything else under spec is refused. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Document(String kind, Metadata metadata, Spec spec) {
+
+        @JsonIgnoreProperties(ignoreUnknown = true)
+        record Metadata(String name) {}
+
+        record Spec(List<Arg> args, List<MetricSpec.Document> metrics) {}
+
+        record Arg(String name, String value, Object valueFrom) {}
+    }
+
     public static AnalysisTemplate read(Path file) throws IOException {
-        Map<String, Object> document = new Yaml().load(Files.readString(file));
-        if (!"AnalysisTemplate".equals(document.get("kind"))) {
+        Document document = ManifestYaml.read(Files.readString(file), Document.class, file.toString());
+        if (!"AnalysisTemplate".equals(document.kind())) {
             throw new IllegalArgumentException(file + " is not an AnalysisTemplate");
         }
-        Map<String, Object> spec = (Map<String, Object>) document.get("spec");
         Map<String, String> args = new LinkedHashMap<>();
-        for (Map<String, Object> arg : (List<Map<String, Object>>) spec.getOrDefault("args", List.of())) {
-            if (arg.containsKey("valueFrom")) {
-                throw new IllegalArgumentException(file + ": arg " + arg.get("name") + " uses valueFrom, which the runner cannot resolve");
+        for (Document.Arg arg : Objects.requireNonNullElse(document.spec().args(), List.<Document.Arg>of())) {
+            if (arg.valueFrom() != null) {
+                throw new IllegalArgumentException(file + ": arg " + arg.name() + " uses valueFrom, which the runner cannot resolve");
             }
-            args.put((String) arg.get("name"), arg.get("value") == null ? null : String.valueOf(arg.get("value")));
+            args.put(arg.name(), arg.value());
         }
-        List<MetricSpec> metrics = new ArrayList<>();
-        for (Map<String, Object> metric : (List<Map<String, Object>>) spec.get("metrics")) {
-            metrics.add(MetricSpec.read(metric));
-        }
-        String name = (String) ((Map<String, Object>) document.get("metadata")).get("name");
-        AnalysisTemplate template = new AnalysisTemplate(name, args, List.copyOf(metrics));
+        List<MetricSpec> metrics = document.spec().metrics().stream().map(MetricSpec::of).toList();
+        String name = document.metadata().name();
+        AnalysisTemplate template = new AnalysisTemplate(name, args, metrics);
         // Refuses a condition the runner cannot evaluate now, not at the first measurement: every
         // argument stands in as a number, as the templates' conditions use them.
         Map<String, String> placeholders = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
 /** Argo Rollouts' phases of a measurement, a metric and a whole analysis, from best to worst. */
 public enum Phase {

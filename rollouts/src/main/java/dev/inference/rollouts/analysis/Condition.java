@@ -1,4 +1,4 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
 import java.util.ArrayList;
 import java.util.List;

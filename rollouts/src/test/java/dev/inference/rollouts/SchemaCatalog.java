@@ -1,4 +1,4 @@
-package dev.inference.delivery;
+package dev.inference.rollouts;
 
 
 import com.google.gson.Gson;

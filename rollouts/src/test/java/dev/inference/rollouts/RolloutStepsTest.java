@@ -1,16 +1,16 @@
-package dev.inference.delivery;
+package dev.inference.rollouts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.inference.delivery.rollout.CanaryStrategy;
-import dev.inference.delivery.rollout.CanaryStrategy.Analysis;
-import dev.inference.delivery.rollout.CanaryStrategy.Pause;
-import dev.inference.delivery.rollout.CanaryStrategy.SetCanaryScale;
-import dev.inference.delivery.rollout.CanaryStrategy.SetMirrorRoute;
-import dev.inference.delivery.rollout.CanaryStrategy.SetWeight;
-import dev.inference.delivery.rollout.CanaryStrategy.Step;
+import dev.inference.rollouts.orchestration.CanaryStrategy;
+import dev.inference.rollouts.orchestration.CanaryStrategy.Analysis;
+import dev.inference.rollouts.orchestration.CanaryStrategy.Pause;
+import dev.inference.rollouts.orchestration.CanaryStrategy.SetCanaryScale;
+import dev.inference.rollouts.orchestration.CanaryStrategy.SetMirrorRoute;
+import dev.inference.rollouts.orchestration.CanaryStrategy.SetWeight;
+import dev.inference.rollouts.orchestration.CanaryStrategy.Step;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.inference.delivery;
+package dev.inference.rollouts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

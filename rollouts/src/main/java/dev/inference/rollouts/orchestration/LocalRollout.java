@@ -1,14 +1,14 @@
-package dev.inference.delivery.rollout;
+package dev.inference.rollouts.orchestration;
 
-import dev.inference.delivery.analysis.AnalysisRunner;
-import dev.inference.delivery.analysis.AnalysisTemplate;
-import dev.inference.delivery.analysis.Phase;
-import dev.inference.delivery.rollout.CanaryStrategy.Analysis;
-import dev.inference.delivery.rollout.CanaryStrategy.Pause;
-import dev.inference.delivery.rollout.CanaryStrategy.SetCanaryScale;
-import dev.inference.delivery.rollout.CanaryStrategy.SetMirrorRoute;
-import dev.inference.delivery.rollout.CanaryStrategy.SetWeight;
-import dev.inference.delivery.rollout.CanaryStrategy.Step;
+import dev.inference.rollouts.analysis.AnalysisRunner;
+import dev.inference.rollouts.analysis.AnalysisTemplate;
+import dev.inference.rollouts.analysis.Phase;
+import dev.inference.rollouts.orchestration.CanaryStrategy.Analysis;
+import dev.inference.rollouts.orchestration.CanaryStrategy.Pause;
+import dev.inference.rollouts.orchestration.CanaryStrategy.SetCanaryScale;
+import dev.inference.rollouts.orchestration.CanaryStrategy.SetMirrorRoute;
+import dev.inference.rollouts.orchestration.CanaryStrategy.SetWeight;
+import dev.inference.rollouts.orchestration.CanaryStrategy.Step;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.inference.delivery.analysis;
+package dev.inference.rollouts.analysis;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
