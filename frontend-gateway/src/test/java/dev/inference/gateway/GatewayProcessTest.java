@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class GatewayProcessTest {
                 GatewayMain.class.getName(), "--stable", "127.0.0.1:9000")
                 .redirectErrorStream(true).start();
 
-        String output = new String(process.getInputStream().readAllBytes());
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(15, TimeUnit.SECONDS));
         assertEquals(2, process.exitValue());
         assertTrue(output.contains("local mode needs both --stable and --canary"), output);

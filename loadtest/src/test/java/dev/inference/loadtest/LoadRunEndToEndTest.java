@@ -21,6 +21,7 @@ import dev.inference.server.InferenceServer;
 import dev.inference.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,10 +62,10 @@ class LoadRunEndToEndTest {
         }
         Reports.write(result, out);
 
-        assertEquals(150, result.calls(), 2, "50 calls a second for 3 seconds");
+        assertEquals(150.0, (double) result.calls(), 2.0, "50 calls a second for 3 seconds");
         assertEquals(Map.of("OK", result.calls()), result.outcomes());
         assertTrue(result.latencyMillis().get("p50") > 0);
-        assertTrue(progress.toString().contains("calls/s"), "a progress line a second: " + progress);
+        assertTrue(progress.toString(StandardCharsets.UTF_8).contains("calls/s"), "a progress line a second: " + progress);
         assertTrue(result.timeline().size() >= 2);
         assertTrue(Files.readString(out.resolve("result.json")).contains("\"latencyMillis\""));
         String html = Files.readString(out.resolve("report.html"));

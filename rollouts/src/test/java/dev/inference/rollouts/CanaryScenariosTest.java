@@ -3,12 +3,6 @@ package dev.inference.rollouts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.inference.rollouts.analysis.AnalysisRunner;
-import dev.inference.rollouts.analysis.AnalysisTemplate;
-import dev.inference.rollouts.analysis.Phase;
-import dev.inference.rollouts.analysis.PrometheusQuery;
-import dev.inference.rollouts.orchestration.CanaryStrategy;
-import dev.inference.rollouts.orchestration.LocalRollout;
 import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.loadtest.Corpus;
@@ -16,10 +10,16 @@ import dev.inference.loadtest.LoadRun;
 import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
+import dev.inference.rollouts.analysis.AnalysisRunner;
+import dev.inference.rollouts.analysis.AnalysisTemplate;
+import dev.inference.rollouts.analysis.Phase;
+import dev.inference.rollouts.analysis.PrometheusQuery;
+import dev.inference.rollouts.orchestration.CanaryStrategy;
+import dev.inference.rollouts.orchestration.LocalRollout;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.InferenceServer;
-import dev.inference.server.model.ModelRepositoryCopies;
 import dev.inference.server.ServerConfig;
+import dev.inference.server.model.ModelRepositoryCopies;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -156,7 +156,7 @@ class CanaryScenariosTest {
         AnalysisRunner.MetricResult agreement = outcome.deciding().metrics().stream()
                 .filter(metric -> metric.template().equals("inference-canary-agreement")).findFirst().orElseThrow();
         assertEquals(Phase.INCONCLUSIVE, agreement.phase(), agreement.toString());
-        assertTrue(outcome.deciding().metrics().stream().filter(metric -> metric != agreement)
+        assertTrue(outcome.deciding().metrics().stream().filter(metric -> !metric.equals(agreement))
                 .allMatch(metric -> metric.phase() == Phase.SUCCESSFUL), "no data is no evidence against the canary");
         assertEquals(0, weight(), "paused in the shadow phase: neither aborted nor sent users");
         figure(scenario + ": agreement Inconclusive after " + agreement.measurements()

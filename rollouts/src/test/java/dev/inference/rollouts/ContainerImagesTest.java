@@ -280,9 +280,9 @@ class ContainerImagesTest {
     private static void run(Workload workload, Map<String, String> overrides, Map<String, Path> hostPaths) throws Exception {
         podman("rm", "-f", workload.container());
         Map<String, Object> security = map(workload.spec().get("securityContext"));
-        assertEquals(Boolean.TRUE, security.get("readOnlyRootFilesystem"));
+        assertTrue((Boolean) security.get("readOnlyRootFilesystem"));
         assertEquals(List.of("ALL"), map(security.get("capabilities")).get("drop"));
-        assertEquals(Boolean.FALSE, security.get("allowPrivilegeEscalation"));
+        assertFalse((Boolean) security.get("allowPrivilegeEscalation"));
         Map<String, String> env = new LinkedHashMap<>(workload.env());
         env.putAll(overrides);
         Path envFile = dir.resolve(workload.container() + ".env");

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inference.gateway.GatewayServer;
 import dev.inference.rollouts.GoDuration;
 import dev.inference.rollouts.Manifests.Manifest;
-import dev.inference.gateway.GatewayServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package dev.inference.rollouts;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -166,6 +167,6 @@ final class StrictValidator {
 
     private static String describe(Object value) {
         return value instanceof Map ? "an object" : value instanceof List ? "an array"
-                : value.getClass().getSimpleName().toLowerCase() + " " + value;
+                : value.getClass().getSimpleName().toLowerCase(Locale.ROOT) + " " + value;
     }
 }

@@ -34,7 +34,7 @@ public final class TrafficAdminService implements HttpService {
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         Optional<HttpStatus> refused = access.refusal(ctx);
         if (refused.isPresent()) {
-            return JsonResponses.error(refused.get(), refused.get() == HttpStatus.UNAUTHORIZED
+            return JsonResponses.error(refused.get(), refused.get().equals(HttpStatus.UNAUTHORIZED)
                     ? "a valid bearer token is required" : "admin endpoints answer loopback clients only");
         }
         if (local.isEmpty()) {

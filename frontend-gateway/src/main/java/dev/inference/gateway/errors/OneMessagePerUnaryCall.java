@@ -30,7 +30,7 @@ public final class OneMessagePerUnaryCall implements DecoratingHttpServiceFuncti
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
         MediaType type = req.contentType();
-        if (type == null || !type.subtype().equals("grpc") && !type.subtype().startsWith("grpc+")
+        if (type == null || (!type.subtype().equals("grpc") && !type.subtype().startsWith("grpc+"))
                 || !ctx.path().startsWith(unaryServicePrefix)) {
             return delegate.serve(ctx, req);
         }

@@ -13,6 +13,7 @@ import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
 import io.grpc.Status;
+import java.util.Locale;
 
 /**
  * Every REST error as JSON in the Google API error shape,
@@ -133,6 +134,6 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
     }
 
     private static String defaultMessage(Status.Code code) {
-        return code == Status.Code.INVALID_ARGUMENT ? "the request is malformed" : code.name().toLowerCase().replace('_', ' ');
+        return code == Status.Code.INVALID_ARGUMENT ? "the request is malformed" : code.name().toLowerCase(Locale.ROOT).replace('_', ' ');
     }
 }

@@ -119,8 +119,8 @@ public interface TrackRouter {
         /** The other server, if it is up and may take unpinned calls. */
         @Override
         public Optional<Route> failover(Route failed) {
-            Upstream other = failed.upstream() == canary ? stable : canary;
-            boolean mayTake = other == stable || canaryWeight.get() > 0;
+            Upstream other = failed.upstream().equals(canary) ? stable : canary;
+            boolean mayTake = other.equals(stable) || canaryWeight.get() > 0;
             return other.isHealthy() && mayTake ? Optional.of(new Route(other, Optional.empty())) : Optional.empty();
         }
 

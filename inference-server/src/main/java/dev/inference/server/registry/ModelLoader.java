@@ -2,9 +2,9 @@ package dev.inference.server.registry;
 
 import dev.inference.server.batching.BatchingSettings;
 import dev.inference.server.batching.DynamicBatcher;
-import dev.inference.server.model.Classification;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.VersionMetrics;
+import dev.inference.server.model.Classification;
 import dev.inference.server.model.ModelRepository;
 import dev.inference.server.model.TextClassifier;
 import java.io.IOException;

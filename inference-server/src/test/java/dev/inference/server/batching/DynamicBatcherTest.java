@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -71,8 +72,8 @@ class DynamicBatcherTest {
             model.release(10);
             await(blocker);
 
-            assertEquals(List.of(longText.toUpperCase(), longText.toUpperCase()), await(twoLong));
-            assertEquals(List.of("S", "S", longText.toUpperCase()), await(mixed), "split by padding, reassembled");
+            assertEquals(List.of(longText.toUpperCase(Locale.ROOT), longText.toUpperCase(Locale.ROOT)), await(twoLong));
+            assertEquals(List.of("S", "S", longText.toUpperCase(Locale.ROOT)), await(mixed), "split by padding, reassembled");
             assertEquals(List.of("T"), await(alsoShort));
             assertEquals(List.of(List.of("x"), List.of(longText, longText), List.of("s", "s"), List.of(longText),
                     List.of("t")), model.batches, "padded tokens never above 1.25 × real ones; arrival order kept");
@@ -220,7 +221,7 @@ class DynamicBatcherTest {
                     throw new IllegalStateException("the model failed");
                 }
                 batches.add(List.copyOf(batch));
-                return batch.stream().map(String::toUpperCase).toList();
+                return batch.stream().map(input -> input.toUpperCase(Locale.ROOT)).toList();
             };
         }
 

@@ -8,6 +8,7 @@ import dev.inference.server.training.LabeledTexts;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,6 @@ class SentimentAccuracyTest {
     }
 
     private static String normalized(String text) {
-        return text.toLowerCase().replaceAll("[^a-z ]", "").strip();
+        return text.toLowerCase(Locale.ROOT).replaceAll("[^a-z ]", "").strip();
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -43,7 +44,7 @@ public record CanaryStrategy(List<Step> steps, List<String> backgroundTemplates,
 
         @Override
         public String toString() {
-            return duration.map(d -> "pause " + d.toString().substring(2).toLowerCase()).orElse("pause {} (promote to finish)");
+            return duration.map(d -> "pause " + d.toString().substring(2).toLowerCase(Locale.ROOT)).orElse("pause {} (promote to finish)");
         }
     }
 

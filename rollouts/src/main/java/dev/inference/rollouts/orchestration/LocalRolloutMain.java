@@ -12,12 +12,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Runs the Rollout's canary steps against the local platform (run-local.sh): the gateway's canary
@@ -96,6 +97,6 @@ public final class LocalRolloutMain implements Callable<Integer> {
     }
 
     private static void say(String line) {
-        System.out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  " + line);
+        System.out.println(LocalTime.now(ZoneId.systemDefault()).truncatedTo(ChronoUnit.SECONDS) + "  " + line);
     }
 }
