@@ -52,17 +52,55 @@ public final class GatewayServer implements AutoCloseable {
 
     private final Server server;
     private final int port;
-    private final List<Upstream> upstreams;
-    private final HealthStatusManager health;
+    private final Services services;
 
-    private GatewayServer(Server server, int port, List<Upstream> upstreams, HealthStatusManager health) {
+    private GatewayServer(Server server, int port, Services services) {
         this.server = server;
         this.port = port;
-        this.upstreams = upstreams;
-        this.health = health;
+        this.services = services;
     }
 
+    /**
+     * What {@link #configureServices} leaves running beside the Armeria server: the upstreams' health
+     * checks and the gateway's own health. Closing it ends both.
+     */
+    public record Services(List<Upstream> upstreams, HealthStatusManager health) implements AutoCloseable {
+
+        /** NOT_SERVING to the gateway's own health checkers: the first step of a drain. */
+        void notServing() {
+            health.enterTerminalState();
+        }
+
+        void closeUpstreams() {
+            upstreams.forEach(Upstream::close);
+        }
+
+        @Override
+        public void close() {
+            notServing();
+            closeUpstreams();
+        }
+    }
+
+    /** Binds the configured ports and returns once the gateway serves. */
     public static GatewayServer start(GatewayConfig config) {
+        ServerBuilder builder = Server.builder().http(new InetSocketAddress(config.host, config.port));
+        Services services = configureServices(builder, config);
+        Server server = builder.build();
+        server.start().join();
+        int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
+                .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();
+        log.info("gateway on http://{}:{}/ui/ ({} mode, shadowing {}%){}", config.host, port,
+                config.localMode() ? "local, canary weight " + config.canaryWeight + "%" : "mesh", config.shadowPercent,
+                config.managementPort > 0 ? ", management port " + config.managementPort : "");
+        return new GatewayServer(server, port, services);
+    }
+
+    /**
+     * Wires everything the gateway serves onto {@code builder}, except the main port, which the
+     * caller binds: {@link #start} and the tests' {@code ServerExtension} share this.
+     */
+    public static Services configureServices(ServerBuilder builder, GatewayConfig config) {
         TrackRouter router;
         Optional<TrackRouter.Local> local;
         if (config.localMode()) {
@@ -103,9 +141,7 @@ public final class GatewayServer implements AutoCloseable {
 
         HttpService scrape = PrometheusExpositionService.of(metrics.prometheusRegistry());
         HttpService upstreamHealth = StatusEndpoints.health(router.upstreams());
-        ServerBuilder builder = Server.builder()
-                .http(new InetSocketAddress(config.host, config.port))
-                .maxRequestLength(config.maxRequestBytes)
+        builder.maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT)
@@ -134,15 +170,7 @@ public final class GatewayServer implements AutoCloseable {
                     .service("/metrics", scrape)
                     .service("/internal/health", upstreamHealth);
         }
-        Server server = builder.build();
-        server.start().join();
-        int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
-                .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();
-        log.info("gateway on http://{}:{}/ui/ ({} mode{}, shadowing {}%){}", config.host, port,
-                local.isPresent() ? "local" : "mesh", local.map(split -> ", canary weight " + split.canaryWeight() + "%").orElse(""),
-                config.shadowPercent,
-                config.managementPort > 0 ? ", management port " + config.managementPort : "");
-        return new GatewayServer(server, port, router.upstreams(), health);
+        return new Services(router.upstreams(), health);
     }
 
     /** The main port. */
@@ -153,8 +181,8 @@ public final class GatewayServer implements AutoCloseable {
     /** Drains: NOT_SERVING, then up to {@link #DRAIN_TIMEOUT} for the calls in flight. */
     @Override
     public void close() {
-        health.enterTerminalState();
+        services.notServing();
         server.stop().join();
-        upstreams.forEach(Upstream::close);
+        services.closeUpstreams();
     }
 }
