@@ -76,7 +76,7 @@ class LiveAlertingTest {
             assertEquals("#inference-pages", slack.get("channel").getAsString());
             assertEquals("[FIRING:1] InferenceCanaryLatencyHigh · sentiment · e2e", title(slack));
             String text = slack.getAsJsonArray("attachments").get(0).getAsJsonObject().get("text").getAsString();
-            assertTrue(text.contains("|Runbook>") && text.contains("#inferencecanarylatencyhigh"), text);
+            assertTrue(text.contains("|Runbook>") && text.contains("docs/runbooks/InferenceCanaryLatencyHigh.md"), text);
 
             // The fault goes: a healthy server takes the slow one's place, as a fixed revision would.
             server.stop(Duration.ofSeconds(5));
