@@ -3,12 +3,12 @@ package dev.inference.gateway;
 import dev.inference.platform.ManifestVersion;
 import dev.inference.platform.Signals;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * Starts the gateway; SIGTERM or Ctrl-C drains it. Exit codes are picocli's: 0 after a drain or

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inference.rollouts.orchestration.CanaryStrategy;
 import dev.inference.rollouts.orchestration.CanaryStrategy.Analysis;
 import dev.inference.rollouts.orchestration.CanaryStrategy.Pause;
 import dev.inference.rollouts.orchestration.CanaryStrategy.SetCanaryScale;
 import dev.inference.rollouts.orchestration.CanaryStrategy.SetMirrorRoute;
 import dev.inference.rollouts.orchestration.CanaryStrategy.SetWeight;
 import dev.inference.rollouts.orchestration.CanaryStrategy.Step;
-import dev.inference.rollouts.orchestration.CanaryStrategy;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package dev.inference.server.training;
 
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
+import dev.inference.platform.ManifestVersion;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.model.ClassifierHead;
 import dev.inference.server.model.ModelVersionConfig;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
  * <pre>java -Dai.djl.offline=true -cp inference-server.jar dev.inference.server.training.HeadTrainer \
  *     --version-dir model-repository/sentiment/1 --training-set training/sentiment-train.tsv</pre>
  */
-@Command(name = "train-head", mixinStandardHelpOptions = true,
+@Command(name = "train-head", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "Train the classifier head (head.json) of one model version.")
 public final class HeadTrainer implements Callable<Integer> {
 

@@ -10,6 +10,7 @@ import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.schedule.ClosedLoop;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.stats.RunResult;
+import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Option;
  * transport.
  * <pre>java -cp loadtest/target/loadtest.jar dev.inference.loadtest.bench.ApiBenchmark</pre>
  */
-@Command(name = "api-bench", mixinStandardHelpOptions = true,
+@Command(name = "api-bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "inference.v1 against the Open Inference Protocol v2 on the same load.")
 public final class ApiBenchmark implements Callable<Integer> {
 

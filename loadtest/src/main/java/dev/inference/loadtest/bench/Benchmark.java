@@ -8,6 +8,7 @@ import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.schedule.ClosedLoop;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.stats.RunResult;
+import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -18,10 +19,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * The platform's benchmark, every figure from one run so that ratios compare like with like on a
@@ -29,7 +30,7 @@ import picocli.CommandLine;
  * (2) the inference server over gRPC, (3) the gateway over REST and over gRPC, (4) the server with
  * batching off; plus the server's time to SERVING and its resident memory afterwards.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark of the inference platform.")
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class, description = "Benchmark of the inference platform.")
 public final class Benchmark implements Callable<Integer> {
 
     private static final int[] CONCURRENCY = {1, 32};

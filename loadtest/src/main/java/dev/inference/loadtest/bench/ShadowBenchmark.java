@@ -6,6 +6,7 @@ import dev.inference.loadtest.client.GrpcPredictClient;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
 import dev.inference.loadtest.stats.RunResult;
+import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Option;
  * pods but here shares this machine's cores, stays small.
  * <pre>java -cp loadtest/target/loadtest.jar dev.inference.loadtest.bench.ShadowBenchmark</pre>
  */
-@Command(name = "shadow-bench", mixinStandardHelpOptions = true,
+@Command(name = "shadow-bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
         description = "The shadow comparison's cost to the primary call's latency.")
 public final class ShadowBenchmark implements Callable<Integer> {
 

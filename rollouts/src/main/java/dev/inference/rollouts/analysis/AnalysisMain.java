@@ -1,5 +1,6 @@
 package dev.inference.rollouts.analysis;
 
+import dev.inference.platform.ManifestVersion;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,9 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * A dry run of AnalysisTemplates against any Prometheus, with the semantics of Argo Rollouts:
@@ -17,7 +18,7 @@ import picocli.CommandLine;
  *     --template rollouts/analysistemplate-canary-latency.yaml --arg canary-hash=6d4f8c9b7 --arg service-name=inference-server</pre>
  * Exit code 0 for Successful, 1 for Failed or Error, 3 for Inconclusive.
  */
-@Command(name = "analysis", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "analysis", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class, sortOptions = false,
         description = "Runs AnalysisTemplates against a Prometheus as Argo Rollouts would.")
 public final class AnalysisMain implements Callable<Integer> {
 

@@ -1,5 +1,6 @@
 package dev.inference.rollouts.orchestration;
 
+import dev.inference.platform.ManifestVersion;
 import dev.inference.rollouts.analysis.AnalysisRunner;
 import dev.inference.rollouts.analysis.AnalysisTemplate;
 import dev.inference.rollouts.analysis.PrometheusQuery;
@@ -16,16 +17,16 @@ import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * Runs the Rollout's canary steps against the local platform (run-local.sh): the gateway's canary
  * weight for the VirtualService, SIGTERM to the canary server for scaling it to zero, the real
  * AnalysisTemplates against a local Prometheus. Waits at the manual gate for Enter (promote).
  */
-@Command(name = "local-rollout", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "local-rollout", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class, sortOptions = false,
         description = "The canary rollout of the local platform, analysed by the real AnalysisTemplates.")
 public final class LocalRolloutMain implements Callable<Integer> {
 
