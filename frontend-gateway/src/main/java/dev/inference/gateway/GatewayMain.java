@@ -2,12 +2,12 @@ package dev.inference.gateway;
 
 import dev.inference.platform.ManifestVersion;
 import dev.inference.platform.Signals;
+import dev.inference.platform.UsageErrors;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -30,11 +30,7 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        try {
-            config.validate();
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        UsageErrors.check(spec, config::validate);
         GatewayServer gateway = GatewayServer.start(config);
         Signals.awaitDrain(gateway::close);
         return 0;

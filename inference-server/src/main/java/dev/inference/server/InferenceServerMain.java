@@ -2,6 +2,7 @@ package dev.inference.server;
 
 import dev.inference.platform.ManifestVersion;
 import dev.inference.platform.Signals;
+import dev.inference.platform.UsageErrors;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +10,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -35,11 +35,7 @@ public final class InferenceServerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        try {
-            config.validate();
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        UsageErrors.check(spec, config::validate);
         InferenceServer server;
         try {
             server = InferenceServer.start(config);

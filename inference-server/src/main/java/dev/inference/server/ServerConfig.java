@@ -174,6 +174,10 @@ public final class ServerConfig {
                 "--management-port must be a port number, was " + managementPort);
         require(workers >= 0, "--workers must not be negative, was " + workers);
         require(intraOpThreads >= 1, "--intra-op-threads must be at least 1, was " + intraOpThreads);
+        require(maxBatchSize >= 1, "--max-batch-size must be at least 1, was " + maxBatchSize);
+        require(maxPaddingRatio >= 1, "--max-padding-ratio must be at least 1, was " + maxPaddingRatio);
+        require(maxQueueDelayMillis >= 0, "--max-queue-delay-ms must not be negative, was " + maxQueueDelayMillis);
+        require(queueCapacity >= 1, "--queue-capacity must be at least 1, was " + queueCapacity);
         require(maxInstances >= 1, "--max-instances must be at least 1, was " + maxInstances);
         require(maxInstanceChars >= 1, "--max-instance-chars must be at least 1, was " + maxInstanceChars);
         require(maxMessageBytes >= 1024, "--max-message-bytes must be at least 1024, was " + maxMessageBytes);
