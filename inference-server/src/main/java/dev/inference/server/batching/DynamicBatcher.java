@@ -172,8 +172,8 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
      */
     private boolean take(Chunk<I, O> chunk, Batch batch) {
         int taken = 0;
-        while (taken < chunk.inputs.size() && batch.admits(chunk.inputs.get(taken))) {
-            batch.add(new QueuedInput<>(chunk.request, chunk.offset + taken, chunk.inputs.get(taken)));
+        while (taken < chunk.inputs.size()
+                && batch.offer(new QueuedInput<>(chunk.request, chunk.offset + taken, chunk.inputs.get(taken)))) {
             taken++;
         }
         if (taken < chunk.inputs.size()) {
@@ -261,24 +261,20 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         long realLength;
         int longest;
 
-        /** Whether {@code input} may join: room left, and padding within the bound with it. */
-        boolean admits(I input) {
+        /** Adds {@code input} if there is room and the padding stays within the bound with it. */
+        boolean offer(QueuedInput<I, O> input) {
             if (inputs.size() >= settings.maxBatchSize()) {
                 return false;
             }
-            if (inputs.isEmpty()) {
-                return true;
-            }
-            int inputLength = Math.max(1, length.applyAsInt(input));
-            double padded = (double) Math.max(longest, inputLength) * (inputs.size() + 1);
-            return padded <= settings.maxPaddingRatio() * (realLength + inputLength);
-        }
-
-        void add(QueuedInput<I, O> input) {
             int inputLength = Math.max(1, length.applyAsInt(input.input));
+            double padded = (double) Math.max(longest, inputLength) * (inputs.size() + 1);
+            if (!inputs.isEmpty() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
+                return false;
+            }
             inputs.add(input);
             realLength += inputLength;
             longest = Math.max(longest, inputLength);
+            return true;
         }
 
         void clear() {
