@@ -1,5 +1,6 @@
 package dev.inference.server;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.platform.ManifestVersion;
@@ -20,7 +21,6 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -56,11 +56,17 @@ public final class InferenceServer {
     private ManagementServer management;
     private final InferenceService service;
     private final OpenCalls openCalls = new OpenCalls();
+    private final EventLoops eventLoops;
     private volatile boolean serving;
 
-    /** Wires every service onto {@code transport}; starts nothing. */
-    private InferenceServer(ServerConfig config, ServerBuilder<?> transport) {
+    /**
+     * Wires every service onto {@code transport}; starts nothing.
+     *
+     * @param eventLoops the loops {@code transport} runs on, or null when it is not Netty
+     */
+    private InferenceServer(ServerConfig config, ServerBuilder<?> transport, EventLoops eventLoops) {
         this.config = config;
+        this.eventLoops = eventLoops;
         setHealth(ServingStatus.NOT_SERVING);
         this.track = config.podLabelsFile != null
                 ? TrackSource.fromPodLabels(config.podLabelsFile, config.track, config.revision, TRACK_POLL_MILLIS)
@@ -73,7 +79,8 @@ public final class InferenceServer {
                     + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);
         }
         Classifications classifications = new Classifications(registry::get,
-                new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer);
+                new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer,
+                eventLoops != null ? eventLoops::current : MoreExecutors::directExecutor);
         this.service = new InferenceService(classifications, () -> serving);
         ModelHeadersInterceptor modelHeaders = new ModelHeadersInterceptor(track);
         this.grpcServer = transport
@@ -99,6 +106,7 @@ public final class InferenceServer {
             grpcServer.shutdownNow();
             delayer.shutdownNow();
             track.close();
+            closeEventLoops();
             throw e;
         }
         log.info("gRPC on {}:{}, metrics on http://{}:{}/metrics, track {}, revision {}", config.host,
@@ -107,7 +115,8 @@ public final class InferenceServer {
 
     /** Binds the ports, loads every model and returns once the server is SERVING: gRPC over Netty. */
     public static InferenceServer start(ServerConfig config) throws IOException {
-        return start(config, NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port)));
+        EventLoops eventLoops = EventLoops.create();
+        return start(config, eventLoops.serverBuilder(new InetSocketAddress(config.host, config.port)), eventLoops);
     }
 
     /**
@@ -115,9 +124,21 @@ public final class InferenceServer {
      * {@code InProcessServerBuilder} where the network is not what they test.
      */
     public static InferenceServer start(ServerConfig config, ServerBuilder<?> transport) throws IOException {
-        config.validate();
+        return start(config, transport, null);
+    }
+
+    private static InferenceServer start(ServerConfig config, ServerBuilder<?> transport, EventLoops eventLoops)
+            throws IOException {
+        try {
+            config.validate();
+        } catch (RuntimeException e) {
+            if (eventLoops != null) {
+                eventLoops.close();
+            }
+            throw e;
+        }
         long start = System.nanoTime();
-        InferenceServer server = new InferenceServer(config, transport);
+        InferenceServer server = new InferenceServer(config, transport, eventLoops);
         server.bind();
         try {
             server.registry.set(new ModelLoader(config.batching(), config.intraOpThreads, server.metrics,
@@ -175,7 +196,14 @@ public final class InferenceServer {
         delayer.shutdownNow();
         management.close();
         track.close();
+        closeEventLoops();
         log.info("stopped");
+    }
+
+    private void closeEventLoops() {
+        if (eventLoops != null) {
+            eventLoops.close();
+        }
     }
 
     private void setHealth(ServingStatus status) {

@@ -13,6 +13,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -39,18 +40,22 @@ public final class Classifications {
     private final FaultInjection faults;
     private final InferenceMetrics metrics;
     private final ScheduledExecutorService delayer;
+    private final Supplier<Executor> replies;
 
     /**
      * @param registry the loaded models, or null while they are loading
      * @param delayer runs calls delayed by injected latency
+     * @param replies where the answer to a call arriving on the current thread is best sent from:
+     *     its transport's event loop
      */
     public Classifications(Supplier<ModelRegistry> registry, RequestLimits limits, FaultInjection faults,
-            InferenceMetrics metrics, ScheduledExecutorService delayer) {
+            InferenceMetrics metrics, ScheduledExecutorService delayer, Supplier<Executor> replies) {
         this.registry = registry;
         this.limits = limits;
         this.faults = faults;
         this.metrics = metrics;
         this.delayer = delayer;
+        this.replies = replies;
     }
 
     RequestLimits limits() {
@@ -87,11 +92,12 @@ public final class Classifications {
             return;
         }
         Context context = Context.current();
+        Executor replyOn = replies.get();
         if (faults.latencyMillis() > 0) {
-            delayer.schedule(context.wrap(() -> enqueue(read, pending, context)), faults.latencyMillis(),
+            delayer.schedule(context.wrap(() -> enqueue(read, pending, context, replyOn)), faults.latencyMillis(),
                     TimeUnit.MILLISECONDS);
         } else {
-            enqueue(read, pending, context);
+            enqueue(read, pending, context, replyOn);
         }
     }
 
@@ -104,7 +110,7 @@ public final class Classifications {
         return loaded;
     }
 
-    private <R> void enqueue(List<String> texts, PendingCall<R> pending, Context context) {
+    private <R> void enqueue(List<String> texts, PendingCall<R> pending, Context context, Executor replyOn) {
         if (context.isCancelled()) {
             pending.fail(callerGoneStatus(context));
             return;
@@ -115,7 +121,7 @@ public final class Classifications {
         }
         try {
             pending.served.batcher()
-                    .submit(texts, context::isCancelled)
+                    .submit(texts, context::isCancelled, replyOn)
                     .whenComplete((results, error) -> {
                         if (error == null) {
                             pending.succeed(results);

@@ -1,13 +1,18 @@
 package dev.inference.server.batching;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * may serve several requests; outputs are reassembled in request order. The queue is bounded in
  * inputs: a request that does not fit is rejected at once, never parked. An input whose caller has
  * gone (deadline passed, cancelled) is dropped when a worker takes it, without running the model.
+ *
+ * <p>A request completes on the executor it was submitted with, and all the requests one batch
+ * finishes on the same executor complete in one task there: a transport's event loop that sends
+ * the answers is woken once per batch, not once per call.
  *
  * <p>Inputs are padded to the longest of their batch, so a batch also stays within
  * {@link BatchingSettings#maxPaddingRatio()}: the next input in line that would make the batch's
@@ -77,15 +86,21 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         }
     }
 
+    /** As {@link #submit(List, BooleanSupplier, Executor)}, completing on the worker's thread. */
+    public CompletableFuture<List<O>> submit(List<I> inputs, BooleanSupplier callerGone) {
+        return submit(inputs, callerGone, MoreExecutors.directExecutor());
+    }
+
     /**
      * Queues the inputs of one request.
      *
      * @param callerGone true once nobody waits for the result any more; checked before each input runs
+     * @param completions where the returned future completes, such as the event loop that will send the answer
      * @return the outputs, one per input, in order; fails with {@link CancellationException}
      *     when the caller went away and with the model's exception when a batch failed
      * @throws RejectedException when the queue has no room for all inputs or the batcher is closing
      */
-    public CompletableFuture<List<O>> submit(List<I> inputs, BooleanSupplier callerGone) {
+    public CompletableFuture<List<O>> submit(List<I> inputs, BooleanSupplier callerGone, Executor completions) {
         if (closed) {
             throw new RejectedException(RejectedException.Reason.SHUTTING_DOWN, name + " is shutting down");
         }
@@ -93,7 +108,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             throw new RejectedException(RejectedException.Reason.QUEUE_FULL, "the queue of " + name
                     + " is full (" + settings.queueCapacity() + " texts waiting); retry with backoff");
         }
-        PendingRequest<O> request = new PendingRequest<>(inputs.size(), callerGone);
+        PendingRequest<O> request = new PendingRequest<>(inputs.size(), callerGone, completions);
         queuedTexts.addAndGet(inputs.size());
         queue.add(new Chunk<>(request, 0, List.copyOf(inputs), System.nanoTime()));
         return request.future;
@@ -193,7 +208,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         if (!abandoned.isEmpty()) {
             observer.inputsDropped(abandoned.size());
             for (QueuedInput<I, O> input : abandoned) {
-                input.request.future.completeExceptionally(new CancellationException("caller gone"));
+                input.request.fail(new CancellationException("caller gone"));
             }
         }
         return live;
@@ -214,14 +229,23 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         } catch (Exception e) {
             log.error("a batch of {} over {} inputs failed", name, inputs.size(), e);
             for (QueuedInput<I, O> input : batch) {
-                input.request.future.completeExceptionally(e);
+                input.request.fail(e);
             }
             return;
         }
         observer.batchCompleted(outputs, System.nanoTime() - start);
+        Map<Executor, List<PendingRequest<O>>> finished = new IdentityHashMap<>();
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).complete(outputs.get(i));
+            QueuedInput<I, O> input = batch.get(i);
+            if (input.complete(outputs.get(i))) {
+                finished.computeIfAbsent(input.request.completions, executor -> new ArrayList<>()).add(input.request);
+            }
         }
+        finished.forEach((executor, requests) -> PendingRequest.execute(executor, () -> {
+            for (PendingRequest<O> request : requests) {
+                request.future.complete(request.outputs());
+            }
+        }));
     }
 
     /**
@@ -250,8 +274,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         }
         Chunk<I, O> left;
         while ((left = queue.poll()) != null) {
-            left.request.future.completeExceptionally(
-                    new RejectedException(RejectedException.Reason.SHUTTING_DOWN, name + " shut down"));
+            left.request.fail(new RejectedException(RejectedException.Reason.SHUTTING_DOWN, name + " shut down"));
         }
     }
 
@@ -288,12 +311,27 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         final Object[] outputs;
         final AtomicInteger remaining;
         final BooleanSupplier callerGone;
+        final Executor completions;
         final CompletableFuture<List<O>> future = new CompletableFuture<>();
 
-        PendingRequest(int size, BooleanSupplier callerGone) {
+        PendingRequest(int size, BooleanSupplier callerGone, Executor completions) {
             this.outputs = new Object[size];
             this.remaining = new AtomicInteger(size);
             this.callerGone = callerGone;
+            this.completions = completions;
+        }
+
+        void fail(Throwable cause) {
+            execute(completions, () -> future.completeExceptionally(cause));
+        }
+
+        /** Runs on {@code executor}, or here if it has shut down: a request is never left unanswered. */
+        static void execute(Executor executor, Runnable completion) {
+            try {
+                executor.execute(completion);
+            } catch (RejectedExecutionException shutDown) {
+                completion.run();
+            }
         }
 
         @SuppressWarnings("unchecked") // every slot holds an O, set by complete()
@@ -312,11 +350,10 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
 
     private record QueuedInput<I, O>(PendingRequest<O> request, int index, I input) {
 
-        void complete(O output) {
+        /** @return whether this was the request's last output */
+        boolean complete(O output) {
             request.outputs[index] = output;
-            if (request.remaining.decrementAndGet() == 0) {
-                request.future.complete(request.outputs());
-            }
+            return request.remaining.decrementAndGet() == 0;
         }
     }
 }

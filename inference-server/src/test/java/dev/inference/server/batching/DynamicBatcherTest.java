@@ -13,6 +13,9 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -115,6 +118,45 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void theRequestsABatchFinishesCompleteInOneTaskPerExecutorOnThatExecutor() throws Exception {
+        GatedModel model = new GatedModel();
+        RecordingExecutor left = new RecordingExecutor("left");
+        RecordingExecutor right = new RecordingExecutor("right");
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 1024)) {
+            CompletableFuture<List<String>> first = batcher.submit(List.of("a"), () -> false, left);
+            model.awaitRunning(1);
+            List<CompletableFuture<List<String>>> queued = List.of(
+                    batcher.submit(List.of("b"), () -> false, left),
+                    batcher.submit(List.of("c", "d"), () -> false, right),
+                    batcher.submit(List.of("e"), () -> false, left),
+                    batcher.submit(List.of("f"), () -> false, right));
+            List<String> completedOn = new CopyOnWriteArrayList<>();
+            queued.forEach(future -> future.thenRun(() -> completedOn.add(Thread.currentThread().getName())));
+            model.release(2);
+
+            assertEquals(List.of("A"), await(first));
+            assertEquals(List.of(List.of("B"), List.of("C", "D"), List.of("E"), List.of("F")),
+                    queued.stream().map(DynamicBatcherTest::awaitUnchecked).toList());
+            assertEquals(List.of(List.of("a"), List.of("b", "c", "d", "e", "f")), model.batches);
+            assertEquals(2, left.tasks.get(), "one task for the first batch, one for the second");
+            assertEquals(1, right.tasks.get(), "the second batch's two requests on the right, in one task");
+            assertEquals(List.of("left", "left", "right", "right"), completedOn.stream().sorted().toList());
+        } finally {
+            left.shutdown();
+            right.shutdown();
+        }
+    }
+
+    @Test
+    void aRequestWhoseExecutorHasShutDownStillCompletes() throws Exception {
+        ExecutorService gone = Executors.newSingleThreadExecutor();
+        gone.shutdown();
+        try (DynamicBatcher<String, String> batcher = batcher(GatedModel.open(), 8, Double.POSITIVE_INFINITY, 16)) {
+            assertEquals(List.of("A"), await(batcher.submit(List.of("a"), () -> false, gone)));
+        }
+    }
+
+    @Test
     void aRequestThatDoesNotFitTheQueueIsRejectedAtOnceAndLaterOnesAreServed() throws Exception {
         GatedModel model = new GatedModel();
         try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 4)) {
@@ -185,6 +227,30 @@ class DynamicBatcherTest {
 
     private static List<String> await(CompletableFuture<List<String>> future) throws Exception {
         return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private static List<String> awaitUnchecked(CompletableFuture<List<String>> future) {
+        return future.orTimeout(WAIT_SECONDS, TimeUnit.SECONDS).join();
+    }
+
+    /** A single thread of a given name that counts the tasks it was given. */
+    private static final class RecordingExecutor implements Executor {
+        final AtomicInteger tasks = new AtomicInteger();
+        private final ExecutorService thread;
+
+        RecordingExecutor(String name) {
+            thread = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, name));
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            tasks.incrementAndGet();
+            thread.execute(task);
+        }
+
+        void shutdown() {
+            thread.shutdownNow();
+        }
     }
 
     /**
