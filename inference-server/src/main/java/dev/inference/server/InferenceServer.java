@@ -17,14 +17,18 @@ import dev.inference.server.registry.ModelLoader;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.track.TrackSource;
 import inference.GRPCInferenceServiceGrpc;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,6 +61,7 @@ public final class InferenceServer {
     private final InferenceService service;
     private final OpenCalls openCalls = new OpenCalls();
     private final EventLoops eventLoops;
+    private WarmUp.Outcome warmUp;
     private volatile boolean serving;
 
     /**
@@ -147,10 +152,55 @@ public final class InferenceServer {
             server.stop(Duration.ZERO);
             throw e;
         }
+        if (eventLoops != null && config.warmUpMillis > 0) {
+            server.warmUp(Duration.ofMillis(config.warmUpMillis));
+        }
+        server.metrics.startRecording();
         server.serving = true;
         server.setHealth(ServingStatus.SERVING);
         log.info("SERVING {} ms after start", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         return server;
+    }
+
+    /**
+     * Runs {@link WarmUp} over a loopback connection to the gRPC port. A warm-up that fails says
+     * so in the log and the server serves anyway: each model already ran its own warm-up passes,
+     * and the first real calls will show the same failure with its status.
+     */
+    private void warmUp(Duration budget) {
+        InetAddress target = InetAddress.getLoopbackAddress();
+        try {
+            InetAddress bound = InetAddress.getByName(config.host);
+            if (!bound.isAnyLocalAddress()) {
+                target = bound;
+            }
+        } catch (UnknownHostException e) {
+            // The gRPC port is bound, so the name resolved a moment ago; loopback is the fallback.
+        }
+        ManagedChannel channel = NettyChannelBuilder.forAddress(new InetSocketAddress(target, port()))
+                .usePlaintext()
+                .directExecutor()
+                .build();
+        try {
+            WarmUp.Outcome outcome = new WarmUp(channel, registry.get().versions()).run(budget);
+            warmUp = outcome;
+            if (outcome.failure() != null) {
+                log.warn("warm-up stopped after {} calls: {} {}", outcome.calls(), outcome.failure().getCode(),
+                        outcome.failure().getDescription());
+            } else {
+                log.info("warmed up with {} Predict calls over loopback in {} ms ({})", outcome.calls(),
+                        outcome.took().toMillis(), outcome.jitQuiet() ? "the JIT compiler went quiet" : "time limit");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    /** What the warm-up before SERVING did; null when there was none. */
+    WarmUp.Outcome warmUpOutcome() {
+        return warmUp;
     }
 
     public int port() {

@@ -95,6 +95,12 @@ public final class ServerConfig {
                     + " [INFERENCE_DRAIN_GRACE_SECONDS] (default: ${DEFAULT-VALUE}).")
     long drainGraceSeconds;
 
+    @Option(names = "--warm-up-ms", defaultValue = "${env:INFERENCE_WARM_UP_MS:-1500}",
+            description = "How long the server sends itself Predict calls over loopback before it reports SERVING,"
+                    + " so that its first real calls run compiled code; sooner done once the JIT compiler is quiet;"
+                    + " 0 skips it [INFERENCE_WARM_UP_MS] (default: ${DEFAULT-VALUE}).")
+    long warmUpMillis;
+
     @Option(names = "--inject-latency-ms", defaultValue = "${env:INFERENCE_INJECT_LATENCY_MS:-0}",
             description = "FAULT INJECTION: delay added to every Predict [INFERENCE_INJECT_LATENCY_MS].")
     long injectLatencyMillis;
@@ -160,6 +166,12 @@ public final class ServerConfig {
         return this;
     }
 
+    /** {@code --warm-up-ms}; zero skips the warm-up over loopback. */
+    public ServerConfig warmUp(Duration budget) {
+        this.warmUpMillis = budget.toMillis();
+        return this;
+    }
+
     /** {@code --inject-latency-ms} and {@code --inject-error-rate}: fault injection. */
     public ServerConfig injectFaults(Duration latency, double errorRate) {
         this.injectLatencyMillis = latency.toMillis();
@@ -182,6 +194,7 @@ public final class ServerConfig {
         require(maxInstanceChars >= 1, "--max-instance-chars must be at least 1, was " + maxInstanceChars);
         require(maxMessageBytes >= 1024, "--max-message-bytes must be at least 1024, was " + maxMessageBytes);
         require(drainGraceSeconds >= 0, "--drain-grace-seconds must not be negative, was " + drainGraceSeconds);
+        require(warmUpMillis >= 0, "--warm-up-ms must not be negative, was " + warmUpMillis);
         require(injectLatencyMillis >= 0, "--inject-latency-ms must not be negative, was " + injectLatencyMillis);
         require(injectErrorRate >= 0 && injectErrorRate <= 1,
                 "--inject-error-rate must be between 0 and 1, was " + injectErrorRate);

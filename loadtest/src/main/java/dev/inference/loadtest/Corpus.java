@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The texts a load run sends, in turn: a built-in set of reviews of varied length, or a file's lines. */
 public record Corpus(List<String> texts) {
 
+    private static final int LONG_TEXT_PARTS = 5;
+
     public Corpus {
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("the corpus holds no text");
@@ -25,6 +27,28 @@ public record Corpus(List<String> texts) {
         } catch (IOException e) {
             throw new IllegalStateException("the built-in corpus is missing", e);
         }
+    }
+
+    /**
+     * Short and long texts together, as real traffic mixes them: the built-in reviews, with every
+     * third replaced by a long one made of {@code LONG_TEXT_PARTS} reviews in a row. Texts of such
+     * different lengths padded into one batch are what a padding bound is for.
+     */
+    public static Corpus mixedLengths() {
+        List<String> reviews = builtIn().texts();
+        List<String> mixed = new ArrayList<>(reviews.size());
+        for (int i = 0; i < reviews.size(); i++) {
+            if (i % 3 == 2) {
+                List<String> parts = new ArrayList<>(LONG_TEXT_PARTS);
+                for (int part = 0; part < LONG_TEXT_PARTS; part++) {
+                    parts.add(reviews.get((i + part) % reviews.size()));
+                }
+                mixed.add(String.join(" ", parts));
+            } else {
+                mixed.add(reviews.get(i));
+            }
+        }
+        return new Corpus(mixed);
     }
 
     /** One text per non-blank line. */

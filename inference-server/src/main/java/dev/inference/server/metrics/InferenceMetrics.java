@@ -39,9 +39,23 @@ public final class InferenceMetrics {
     static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile boolean recording;
 
     public InferenceMetrics() {
         JvmMetrics.builder().register(registry.getPrometheusRegistry());
+    }
+
+    /**
+     * From now on, calls and batches are recorded. Until then (the server's own warm-up calls,
+     * before SERVING) they are not: they are not traffic, and the canary analysis and the alerts
+     * would read them as such.
+     */
+    public void startRecording() {
+        recording = true;
+    }
+
+    boolean recording() {
+        return recording;
     }
 
     /** The Prometheus text exposition of every metric. */
@@ -103,6 +117,9 @@ public final class InferenceMetrics {
      * unknown model or version, a malformed request) and records its duration.
      */
     public void requestCompleted(String model, String version, Status.Code code, long nanos) {
+        if (!recording) {
+            return;
+        }
         requestCounter(model, version, code).increment();
         requestTimer(model, version).record(nanos, TimeUnit.NANOSECONDS);
     }

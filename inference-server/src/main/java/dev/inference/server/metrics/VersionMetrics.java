@@ -36,6 +36,9 @@ public final class VersionMetrics implements BatchObserver<Classification> {
 
     @Override
     public void batchCompleted(List<? extends Classification> results, long forwardNanos) {
+        if (!metrics.recording()) {
+            return;
+        }
         modelDuration.record(forwardNanos, TimeUnit.NANOSECONDS);
         batchSize.record(results.size());
         for (Classification result : results) {
@@ -45,11 +48,17 @@ public final class VersionMetrics implements BatchObserver<Classification> {
 
     @Override
     public void inputsDropped(int count) {
+        if (!metrics.recording()) {
+            return;
+        }
         dropped.increment(count);
     }
 
     /** Counts a Predict call this version served that ended with {@code code}, and its duration. */
     public void requestCompleted(Status.Code code, long nanos) {
+        if (!metrics.recording()) {
+            return;
+        }
         Counter counter = requestsByCode[code.ordinal()];
         if (counter == null) {
             // Registration is idempotent, so two threads racing here end up with the same meter.

@@ -9,6 +9,7 @@ import dev.inference.loadtest.client.PredictClient;
 import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.schedule.ClosedLoop;
 import dev.inference.loadtest.schedule.NanoClock;
+import dev.inference.loadtest.stats.Median;
 import dev.inference.loadtest.stats.RunResult;
 import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
@@ -76,7 +77,7 @@ public final class ApiBenchmark implements Callable<Integer> {
         Map<String, Measured> measured = new LinkedHashMap<>();
         try (ServerProcess server = ServerProcess.inferenceServer(jars.server, out.resolve("server.log"),
                 "--default-version", "sentiment=" + version);
-             ServerProcess gateway = ServerProcess.gateway(jars.gateway, out.resolve("gateway.log"),
+             ServerProcess gateway = ServerProcess.gateway(List.of(), jars.gateway, out.resolve("gateway.log"),
                      "--upstream", "127.0.0.1:" + server.port)) {
             String grpc = "127.0.0.1:" + gateway.port;
             String rest = "http://127.0.0.1:" + gateway.port;
@@ -115,11 +116,11 @@ public final class ApiBenchmark implements Callable<Integer> {
         table.append("|---|---|---|---|---|\n");
         for (Map.Entry<String, Measured> entry : measured.entrySet()) {
             String baseline = entry.getKey().startsWith("gRPC") ? "gRPC v1" : "REST v1";
-            double rate = Benchmark.median(entry.getValue().textsPerSecond());
-            double cpu = Benchmark.median(entry.getValue().cpuMillisPerText());
+            double rate = Median.of(entry.getValue().textsPerSecond());
+            double cpu = Median.of(entry.getValue().cpuMillisPerText());
             table.append(String.format(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %.2f |%n", entry.getKey(), rate,
-                    rate / Benchmark.median(measured.get(baseline).textsPerSecond()), cpu,
-                    cpu / Benchmark.median(measured.get(baseline).cpuMillisPerText())));
+                    rate / Median.of(measured.get(baseline).textsPerSecond()), cpu,
+                    cpu / Median.of(measured.get(baseline).cpuMillisPerText())));
         }
         System.out.println();
         System.out.println(table);

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,15 +27,19 @@ import picocli.CommandLine.Option;
 
 /**
  * The platform's benchmark, every figure from one run so that ratios compare like with like on a
- * shared machine: for each model version, at concurrency 1 and 32, (1) the raw model in-process,
- * (2) the inference server over gRPC, (3) the gateway over REST and over gRPC, (4) the server with
- * batching off; plus the server's time to SERVING and its resident memory afterwards.
+ * shared machine. The platform's processes run on a CPU of their own and the load generator on
+ * the others ({@link Pinning}); every server is warmed up under load until it is steady
+ * ({@link SteadyState}); the primary figure is the CPU the platform's processes spend per text,
+ * beside throughput and latency. For each model version: the raw model (the baseline); the server
+ * at each max batch size on two corpora (the built-in reviews and {@link Corpus#mixedLengths()})
+ * at concurrency 32, and at concurrency 1; REST through the gateway against direct gRPC; and a
+ * fresh server's first minute, with and without its warm-up before SERVING.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class, description = "Benchmark of the inference platform.")
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = ManifestVersion.class,
+        description = "Benchmark of the inference platform.")
 public final class Benchmark implements Callable<Integer> {
 
-    private static final int[] CONCURRENCY = {1, 32};
-    private static final int[] RAW_BATCHES = {1, 4, 8, 16, 32};
+    private static final int DEFAULT_MAX_BATCH = 8;
 
     @Mixin
     PlatformJars jars;
@@ -45,21 +50,32 @@ public final class Benchmark implements Callable<Integer> {
     @Option(names = "--versions", split = ",", defaultValue = "1,2")
     List<String> versions;
 
-    @Option(names = "--duration", defaultValue = "10", description = "Seconds measured per scenario (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch-sizes", split = ",", defaultValue = "1,4,8,16",
+            description = "The server's max batch sizes to compare (default: ${DEFAULT-VALUE}).")
+    List<Integer> maxBatchSizes;
+
+    @Option(names = "--duration", defaultValue = "15", description = "Seconds measured per scenario (default: ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Seconds of warm-up per scenario (default: ${DEFAULT-VALUE}).")
-    int warmupSeconds;
+    @Option(names = "--window", defaultValue = "10",
+            description = "Seconds per window while warming up until steady (default: ${DEFAULT-VALUE}).")
+    int windowSeconds;
+
+    @Option(names = "--min-windows", defaultValue = "6",
+            description = "Fewest warm-up windows: a fresh server's first minute at the default (default: ${DEFAULT-VALUE}).")
+    int minWindows;
+
+    @Option(names = "--max-windows", defaultValue = "15", description = "Most warm-up windows (default: ${DEFAULT-VALUE}).")
+    int maxWindows;
+
+    @Option(names = "--raw-warmup", defaultValue = "30",
+            description = "Seconds the raw model runs before it is measured (default: ${DEFAULT-VALUE}).")
+    int rawWarmupSeconds;
 
     @Option(names = "--out", defaultValue = "loadtest/target/bench")
     Path out;
 
-    @Option(names = "--batching-rounds", defaultValue = "3",
-            description = "Interleaved rounds of batching on/off at concurrency 32 (default: ${DEFAULT-VALUE}).")
-    int batchingRounds;
-
-    private final List<String> rows = new ArrayList<>();
-    private final List<String> batchingRows = new ArrayList<>();
+    private final StringBuilder report = new StringBuilder();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Benchmark()).execute(args));
@@ -68,168 +84,190 @@ public final class Benchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Files.createDirectories(out);
-        Duration warmup = Duration.ofSeconds(warmupSeconds);
-        Duration duration = Duration.ofSeconds(seconds);
-        Corpus corpus = Corpus.builtIn();
-        Path corpusFile = RawModel.writeCorpus(corpus.texts(), out);
-        List<String> notes = new ArrayList<>();
+        Pinning pinning = Pinning.apart();
+        Map<String, Corpus> corpora = new LinkedHashMap<>();
+        corpora.put("reviews", Corpus.builtIn());
+        corpora.put("mixed", Corpus.mixedLengths());
+        line("# Benchmark, %s; %s; %d s measured per scenario", java.time.LocalDate.now(java.time.ZoneOffset.UTC), pinning.describe(), seconds);
         for (String version : versions) {
-            Map<Integer, RunResult> raw = new java.util.HashMap<>();
-            Map<Integer, Double> rawCpuPerText = new java.util.HashMap<>();
-            RawModel model = new RawModel(jars.server, modelRepository.resolve("sentiment").resolve(version),
-                    corpusFile, out.resolve("raw-v" + version + ".log"));
-            RawModel.Measurement rawUnbatched = model.measure("raw", 1, 1, warmup, duration);
-            raw.put(1, rawUnbatched.result());
-            rawCpuPerText.put(1, rawUnbatched.cpuPerText());
-            RawModel.Measurement best = null;
-            for (int batch : RAW_BATCHES) {
-                RawModel.Measurement candidate = model.measure("raw", 2, batch, warmup, duration);
-                progress("raw v" + version + " 2 threads, batch " + batch, candidate.result());
-                if (best == null || candidate.result().callsPerSecond() > best.result().callsPerSecond()) {
-                    best = candidate;
-                }
-            }
-            raw.put(32, best.result());
-            rawCpuPerText.put(32, best.cpuPerText());
-            row(version, "1 raw in-process", 1, raw.get(1), raw.get(1), rawCpuPerText.get(1), rawCpuPerText.get(1));
-            row(version, "1 raw in-process (" + raw.get(32).load() + ")", 32, raw.get(32), raw.get(32),
-                    rawCpuPerText.get(32), rawCpuPerText.get(32));
-
-            try (ServerProcess server = ServerProcess.inferenceServer(jars.server, out.resolve("server-v" + version + ".log"),
-                    "--default-version", "sentiment=" + version);
-                 ServerProcess gateway = ServerProcess.gateway(jars.gateway, out.resolve("gateway-v" + version + ".log"),
-                         "--upstream", "127.0.0.1:" + server.port)) {
-                notes.add(String.format(Locale.ROOT, "version %s: server SERVING %d ms after its JVM started", version,
-                        server.startupMillis));
-                for (int concurrency : CONCURRENCY) {
-                    runClient(version, "2 server gRPC", concurrency, raw.get(concurrency), rawCpuPerText.get(concurrency),
-                            List.of(server), new GrpcPredictClient("127.0.0.1:" + server.port, "sentiment", "", Map.of(), 30_000),
-                            warmup, duration, corpus);
-                }
-                for (int concurrency : CONCURRENCY) {
-                    runClient(version, "3 gateway REST", concurrency, raw.get(concurrency), rawCpuPerText.get(concurrency),
-                            List.of(server, gateway), new RestPredictClient("http://127.0.0.1:" + gateway.port, "sentiment", "", Map.of(), 30_000),
-                            warmup, duration, corpus);
-                    runClient(version, "3 gateway gRPC", concurrency, raw.get(concurrency), rawCpuPerText.get(concurrency),
-                            List.of(server, gateway), new GrpcPredictClient("127.0.0.1:" + gateway.port, "sentiment", "", Map.of(), 30_000),
-                            warmup, duration, corpus);
-                }
-                notes.add(String.format(Locale.ROOT, "version %s: server resident memory after the run %d MB (both versions loaded)",
-                        version, server.residentBytes() / (1024 * 1024)));
-            }
-            try (ServerProcess unbatched = ServerProcess.inferenceServer(jars.server, out.resolve("server-unbatched-v" + version + ".log"),
-                    "--default-version", "sentiment=" + version, "--max-batch-size", "1")) {
-                for (int concurrency : CONCURRENCY) {
-                    runClient(version, "4 server gRPC, batching off", concurrency, raw.get(concurrency),
-                            rawCpuPerText.get(concurrency), List.of(unbatched), new GrpcPredictClient("127.0.0.1:" + unbatched.port, "sentiment", "", Map.of(), 30_000),
-                            warmup, duration, corpus);
-                }
-            }
+            new VersionRun(version, pinning, corpora).run();
         }
-        for (String version : versions) {
-            compareBatching(version, warmup, duration, corpus);
-        }
-        String table = table(notes);
-        System.out.println();
-        System.out.println(table);
-        Files.writeString(out.resolve("results.md"), table);
+        Files.writeString(out.resolve("results.md"), report);
         return 0;
     }
 
-    /**
-     * Batching on (the default) against off at concurrency 32, interleaved round by round with a
-     * fresh server each time, so that a machine that drifts during the run favours neither.
-     */
-    private void compareBatching(String version, Duration warmup, Duration duration, Corpus corpus) throws Exception {
-        List<Double> on = new ArrayList<>();
-        List<Double> off = new ArrayList<>();
-        for (int round = 1; round <= batchingRounds; round++) {
-            for (boolean batching : new boolean[] {true, false}) {
-                String[] flags = batching ? new String[] {"--default-version", "sentiment=" + version}
-                        : new String[] {"--default-version", "sentiment=" + version, "--max-batch-size", "1"};
-                try (ServerProcess server = ServerProcess.inferenceServer(jars.server,
-                        out.resolve("batching-v" + version + "-" + round + "-" + batching + ".log"), flags);
-                     GrpcPredictClient client = new GrpcPredictClient("127.0.0.1:" + server.port, "sentiment", "",
-                             Map.of(), 30_000)) {
-                    RunResult result = new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpus, 1)
-                            .run("batching", warmup, duration, new PrintStream(new ByteArrayOutputStream()));
-                    (batching ? on : off).add(result.instancesPerSecond());
-                    progress("batching " + (batching ? "on " : "off") + " v" + version + " round " + round, result);
+    /** Every figure of one model version. */
+    private final class VersionRun {
+        final String version;
+        final Pinning pinning;
+        final Map<String, Corpus> corpora;
+        final Map<String, Double> rawCpuPerText = new LinkedHashMap<>();
+        final Map<String, RunResult> raw = new LinkedHashMap<>();
+        final List<String> rows = new ArrayList<>();
+
+        VersionRun(String version, Pinning pinning, Map<String, Corpus> corpora) {
+            this.version = version;
+            this.pinning = pinning;
+            this.corpora = corpora;
+        }
+
+        void run() throws Exception {
+            line("%n## Version %s%n", version);
+            rawModel();
+            line("| scenario | max batch | corpus | concurrency | texts/s | p50 ms | p99 ms | CPU ms per text"
+                    + " | CPU per text ÷ raw batch 1 |");
+            line("|---|---|---|---|---|---|---|---|---|");
+            rows.forEach(row -> line("%s", row));
+            rows.clear();
+            List<SteadyState.Window> warmedFirstMinute = null;
+            for (int maxBatch : maxBatchSizes) {
+                try (ServerProcess server = server("batch" + maxBatch, "--max-batch-size", String.valueOf(maxBatch))) {
+                    List<SteadyState.Window> windows = warmUntilSteady(server, List.of(server));
+                    if (maxBatch == DEFAULT_MAX_BATCH) {
+                        warmedFirstMinute = windows;
+                    }
+                    for (String corpus : corpora.keySet()) {
+                        measure("server gRPC", maxBatch, corpus, 32, grpc(server), List.of(server));
+                    }
+                    measure("server gRPC", maxBatch, "reviews", 1, grpc(server), List.of(server));
+                    if (maxBatch == DEFAULT_MAX_BATCH) {
+                        gateway(server);
+                    }
+                }
+            }
+            rows.forEach(row -> line("%s", row));
+            firstMinute(warmedFirstMinute);
+        }
+
+        /** The model's workers called directly, on the platform's CPU, one thread: the baseline. */
+        void rawModel() throws Exception {
+            RawModel model = new RawModel(pinning.platform(), jars.server,
+                    modelRepository.resolve("sentiment").resolve(version), out.resolve("raw-v" + version + ".log"));
+            Duration warmup = Duration.ofSeconds(rawWarmupSeconds);
+            for (Map.Entry<String, Corpus> corpus : corpora.entrySet()) {
+                Path file = RawModel.writeCorpus(corpus.getValue().texts(), out.resolve(corpus.getKey() + ".txt"));
+                for (int batch : new int[] {1, DEFAULT_MAX_BATCH}) {
+                    RawModel.Measurement measured = model.measure(file, batch, warmup, Duration.ofSeconds(seconds));
+                    if (batch == 1) {
+                        raw.put(corpus.getKey(), measured.result());
+                        rawCpuPerText.put(corpus.getKey(), measured.cpuPerText());
+                    }
+                    row("raw model, 1 thread", String.valueOf(batch), corpus.getKey(), 1, measured.result(),
+                            measured.cpuPerText());
                 }
             }
         }
-        double medianOn = median(on);
-        double medianOff = median(off);
-        batchingRows.add(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %.2f |", version,
-                on.stream().map(value -> String.format(Locale.ROOT, "%.0f", value)).toList(),
-                off.stream().map(value -> String.format(Locale.ROOT, "%.0f", value)).toList(),
-                medianOn, medianOff, medianOn / medianOff));
-    }
 
-    static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int middle = sorted.size() / 2;
-        return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
-    }
-
-    /**
-     * Drives one scenario and records it; the CPU the platform's processes spent per text is
-     * measured over the run (warm-up included in neither the count nor the CPU: both start after it).
-     */
-    private void runClient(String version, String scenario, int concurrency, RunResult raw, double rawCpuPerText,
-            List<ServerProcess> platform, PredictClient client, Duration warmup, Duration duration, Corpus corpus)
-            throws Exception {
-        RunResult result;
-        double cpuBefore;
-        try (client) {
-            LoadRun run = new LoadRun(client, new ClosedLoop(concurrency, NanoClock.SYSTEM), corpus, 1);
-            run.run(scenario, warmup, Duration.ZERO, new PrintStream(new ByteArrayOutputStream()));
-            cpuBefore = cpuSeconds(platform);
-            result = run.run(scenario, Duration.ZERO, duration, new PrintStream(new ByteArrayOutputStream()));
+        ServerProcess server(String name, String... flags) throws Exception {
+            List<String> all = new ArrayList<>(List.of("--model-repository", modelRepository.toString(),
+                    "--default-version", "sentiment=" + version));
+            all.addAll(List.of(flags));
+            return ServerProcess.inferenceServer(pinning.platform(), jars.server,
+                    out.resolve("server-v" + version + "-" + name + ".log"), all.toArray(String[]::new));
         }
-        double cpuPerText = (cpuSeconds(platform) - cpuBefore) / result.calls();
-        if (result.errors() > 0) {
-            throw new IllegalStateException(scenario + " had errors: " + result.outcomes());
+
+        List<SteadyState.Window> warmUntilSteady(ServerProcess server, List<ServerProcess> platform) throws Exception {
+            try (PredictClient client = grpc(server)) {
+                LoadRun load = new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpora.get("reviews"), 1);
+                List<SteadyState.Window> windows = new SteadyState(Duration.ofSeconds(windowSeconds), minWindows,
+                        maxWindows).warm(load, server, platform);
+                progress("v%s warmed for %d s: %s", version, windows.size() * windowSeconds, windows.stream()
+                        .map(w -> String.format(Locale.ROOT, "%.2f", w.cpuMillisPerText())).toList());
+                return windows;
+            }
         }
-        progress(scenario + " v" + version + " c" + concurrency, result);
-        row(version, scenario, concurrency, result, raw, cpuPerText, rawCpuPerText);
-    }
 
-    private static double cpuSeconds(List<ServerProcess> processes) throws java.io.IOException {
-        double total = 0;
-        for (ServerProcess process : processes) {
-            total += process.cpuSeconds();
+        /**
+         * REST through the gateway against gRPC straight to the server, at concurrency 32. The
+         * gateway runs apart from the server, on the load generator's CPUs, as it runs in pods of
+         * its own in a cluster; so both compare what the server can serve, and the gateway's own CPU
+         * per text shows what the REST path costs. Interleaved, two rounds.
+         */
+        void gateway(ServerProcess server) throws Exception {
+            try (ServerProcess gateway = ServerProcess.gateway(pinning.client(), jars.gateway,
+                    out.resolve("gateway-v" + version + ".log"), "--upstream", "127.0.0.1:" + server.port)) {
+                try (PredictClient client = rest(gateway)) {
+                    new SteadyState(Duration.ofSeconds(windowSeconds), 3, maxWindows)
+                            .warm(new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpora.get("reviews"), 1),
+                                    gateway, List.of(gateway));
+                }
+                for (int round = 1; round <= 2; round++) {
+                    measure("server gRPC, round " + round, DEFAULT_MAX_BATCH, "reviews", 32, grpc(server),
+                            List.of(server));
+                    measure("gateway REST, round " + round, DEFAULT_MAX_BATCH, "reviews", 32, rest(gateway),
+                            List.of(server, gateway));
+                    measure("gateway REST, gateway CPU only, round " + round, DEFAULT_MAX_BATCH, "reviews", 32,
+                            rest(gateway), List.of(gateway));
+                }
+                measure("gateway REST", DEFAULT_MAX_BATCH, "reviews", 1, rest(gateway), List.of(server, gateway));
+            }
         }
-        return total;
+
+        /** A fresh server's first windows from SERVING, without its warm-up, against those with it. */
+        void firstMinute(List<SteadyState.Window> warmed) throws Exception {
+            List<SteadyState.Window> cold;
+            try (ServerProcess server = server("no-warm-up", "--warm-up-ms", "0")) {
+                try (PredictClient client = grpc(server)) {
+                    LoadRun load = new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpora.get("reviews"), 1);
+                    cold = new SteadyState(Duration.ofSeconds(windowSeconds), minWindows, minWindows)
+                            .warm(load, server, List.of(server));
+                }
+            }
+            line("%nA fresh server from SERVING, max batch %d, concurrency 32, reviews, %d-s windows:%n",
+                    DEFAULT_MAX_BATCH, windowSeconds);
+            line("| window | CPU ms per text, warmed before SERVING | p99 ms | JIT share | CPU ms per text, no warm-up"
+                    + " | p99 ms | JIT share |");
+            line("|---|---|---|---|---|---|---|");
+            for (int i = 0; i < Math.min(minWindows, Math.min(warmed.size(), cold.size())); i++) {
+                SteadyState.Window with = warmed.get(i);
+                SteadyState.Window without = cold.get(i);
+                line("| %d–%d s | %.2f | %.1f | %.0f%% | %.2f | %.1f | %.0f%% |", i * windowSeconds,
+                        (i + 1) * windowSeconds, with.cpuMillisPerText(), with.p99Millis(), 100 * with.jitShare(),
+                        without.cpuMillisPerText(), without.p99Millis(), 100 * without.jitShare());
+            }
+        }
+
+        void measure(String scenario, int maxBatch, String corpus, int concurrency, PredictClient client,
+                List<ServerProcess> measured) throws Exception {
+            RunResult result;
+            double cpuBefore;
+            try (client) {
+                LoadRun run = new LoadRun(client, new ClosedLoop(concurrency, NanoClock.SYSTEM), corpora.get(corpus), 1);
+                // Long enough for the callers to reach the new concurrency and corpus; the server is warm already.
+                run.run(scenario, Duration.ofSeconds(3), Duration.ZERO, new PrintStream(new ByteArrayOutputStream()));
+                cpuBefore = ServerProcess.cpuSeconds(measured);
+                result = run.run(scenario, Duration.ZERO, Duration.ofSeconds(seconds),
+                        new PrintStream(new ByteArrayOutputStream()));
+            }
+            double cpuPerText = (ServerProcess.cpuSeconds(measured) - cpuBefore) / result.calls();
+            if (result.errors() > 0) {
+                throw new IllegalStateException(scenario + " had errors: " + result.outcomes());
+            }
+            row(scenario, String.valueOf(maxBatch), corpus, concurrency, result, cpuPerText);
+        }
+
+        void row(String scenario, String maxBatch, String corpus, int concurrency, RunResult result, double cpuPerText) {
+            String row = String.format(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f |", scenario,
+                    maxBatch, corpus, concurrency, result.instancesPerSecond(), result.latencyMillis().get("p50"),
+                    result.latencyMillis().get("p99"), cpuPerText * 1000, cpuPerText / rawCpuPerText.get(corpus));
+            rows.add(row);
+            progress("v%s %s", version, row);
+        }
+
+        PredictClient grpc(ServerProcess server) {
+            return new GrpcPredictClient("127.0.0.1:" + server.port, "sentiment", "", Map.of(), 30_000);
+        }
+
+        PredictClient rest(ServerProcess gateway) {
+            return new RestPredictClient("http://127.0.0.1:" + gateway.port, "sentiment", "", Map.of(), 30_000);
+        }
     }
 
-    private void row(String version, String scenario, int concurrency, RunResult result, RunResult raw,
-            double cpuPerText, double rawCpuPerText) {
-        rows.add(String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %+.2f | %.2f | %.2f |", version,
-                scenario, concurrency, result.instancesPerSecond(), result.latencyMillis().get("p50"),
-                result.latencyMillis().get("p99"), result.instancesPerSecond() / raw.instancesPerSecond(),
-                result.latencyMillis().get("p50") - raw.latencyMillis().get("p50"), cpuPerText * 1000,
-                rawCpuPerText / cpuPerText));
+    private void line(String format, Object... args) {
+        report.append(String.format(Locale.ROOT, format, args)).append('\n');
     }
 
-    private String table(List<String> notes) {
-        StringBuilder table = new StringBuilder();
-        table.append("| version | scenario | concurrency | texts/s | p50 ms | p99 ms | throughput ÷ raw | p50 − raw p50 (ms)"
-                + " | CPU ms per text | CPU efficiency ÷ raw |\n");
-        table.append("|---|---|---|---|---|---|---|---|---|---|\n");
-        rows.forEach(row -> table.append(row).append('\n'));
-        table.append('\n');
-        notes.forEach(note -> table.append("- ").append(note).append('\n'));
-        table.append("\nBatching on (max batch 8) against off (max batch 1) at concurrency 32, interleaved rounds,"
-                + " a fresh server each (texts/s):\n\n");
-        table.append("| version | on, by round | off, by round | on, median | off, median | on ÷ off |\n");
-        table.append("|---|---|---|---|---|---|\n");
-        batchingRows.forEach(row -> table.append(row).append('\n'));
-        return table.toString();
-    }
-
-    private static void progress(String label, RunResult result) {
-        System.out.printf(Locale.ROOT, "%-40s %8.0f texts/s  p50 %7.2f ms  p99 %7.2f ms%n", label,
-                result.instancesPerSecond(), result.latencyMillis().get("p50"), result.latencyMillis().get("p99"));
+    private static void progress(String format, Object... args) {
+        System.out.printf(Locale.ROOT, format + "%n", args);
     }
 }

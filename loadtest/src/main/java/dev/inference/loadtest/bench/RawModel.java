@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,15 +21,16 @@ final class RawModel {
 
     private static final String MAIN = "dev.inference.server.bench.RawModelBenchmark";
 
+    private final List<String> launcher;
     private final Path serverJar;
     private final Path versionDir;
-    private final Path corpus;
     private final Path log;
 
-    RawModel(Path serverJar, Path versionDir, Path corpus, Path log) {
+    /** @param launcher what goes before the JVM's command line, such as taskset */
+    RawModel(List<String> launcher, Path serverJar, Path versionDir, Path log) {
+        this.launcher = launcher;
         this.serverJar = serverJar;
         this.versionDir = versionDir;
-        this.corpus = corpus;
         this.log = log;
     }
 
@@ -40,13 +42,14 @@ final class RawModel {
         }
     }
 
-    /** {@code threads} threads each running batches of {@code batchSize}; throughput counts texts. */
-    Measurement measure(String name, int threads, int batchSize, Duration warmup, Duration duration) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(ServerProcess.java(), "-cp", serverJar.toString(), MAIN,
+    /** One thread running batches of {@code batchSize} texts of {@code corpus} in turn; throughput counts texts. */
+    Measurement measure(Path corpus, int batchSize, Duration warmup, Duration duration) throws Exception {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(ServerProcess.java(), "-cp", serverJar.toString(), MAIN,
                 "--version-dir", versionDir.toString(), "--corpus", corpus.toString(),
-                "--threads", String.valueOf(threads), "--batch-size", String.valueOf(batchSize),
-                "--warmup-seconds", String.valueOf(warmup.toSeconds()), "--seconds", String.valueOf(duration.toSeconds()))
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+                "--threads", "1", "--batch-size", String.valueOf(batchSize),
+                "--warmup-seconds", String.valueOf(warmup.toSeconds()), "--seconds", String.valueOf(duration.toSeconds())));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("OPT_OUT_TRACKING", "true");
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -63,13 +66,13 @@ final class RawModel {
             latency.put(percentile, values.get(percentile + "_ms"));
         }
         long texts = values.get("texts").longValue();
-        RunResult result = new RunResult(name, threads + " thread(s), batches of " + batchSize, values.get("seconds"),
+        RunResult result = new RunResult("raw model", "1 thread, batches of " + batchSize, values.get("seconds"),
                 texts, 1, Map.of("OK", texts), latency, List.of());
         return new Measurement(result, values.get("cpu_seconds"));
     }
 
-    /** Writes the corpus where the raw model's process can read it. */
-    static Path writeCorpus(List<String> texts, Path directory) throws IOException {
-        return Files.write(directory.resolve("corpus.txt"), texts, StandardCharsets.UTF_8);
+    /** Writes a corpus where the raw model's process (or a person with the load generator's --corpus) can read it. */
+    static Path writeCorpus(List<String> texts, Path file) throws IOException {
+        return Files.write(file, texts, StandardCharsets.UTF_8);
     }
 }

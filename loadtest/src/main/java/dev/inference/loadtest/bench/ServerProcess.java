@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,23 +33,34 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts an inference server and returns once /healthz answers 200. */
     public static ServerProcess inferenceServer(Path jar, Path log, String... flags) throws Exception {
-        return inferenceServer(jar, log, freePort(), freePort(), flags);
+        return inferenceServer(List.of(), jar, log, flags);
+    }
+
+    /** As {@link #inferenceServer(Path, Path, String...)}, its command line after {@code launcher} (such as taskset). */
+    static ServerProcess inferenceServer(List<String> launcher, Path jar, Path log, String... flags) throws Exception {
+        return inferenceServer(launcher, jar, log, freePort(), freePort(), flags);
     }
 
     /** An inference server on given ports: a restarted server comes back where it was. */
     public static ServerProcess inferenceServer(Path jar, Path log, int port, int management, String... flags)
             throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
+        return inferenceServer(List.of(), jar, log, port, management, flags);
+    }
+
+    private static ServerProcess inferenceServer(List<String> launcher, Path jar, Path log, int port, int management,
+            String... flags) throws Exception {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
                 "--port", String.valueOf(port), "--management-port", String.valueOf(management)));
         command.addAll(List.of(flags));
         return start(command, log, port, management, "/healthz");
     }
 
     /** Starts a gateway with these flags (its upstreams among them) and returns once it is healthy. */
-    static ServerProcess gateway(Path jar, Path log, String... flags) throws Exception {
+    static ServerProcess gateway(List<String> launcher, Path jar, Path log, String... flags) throws Exception {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1",
-                "--port", String.valueOf(port)));
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(java(), "-jar", jar.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port)));
         command.addAll(List.of(flags));
         return start(command, log, port, port, "/internal/health");
     }
@@ -98,6 +110,34 @@ public final class ServerProcess implements AutoCloseable {
         String[] fields = Files.readString(Path.of("/proc/" + process.pid() + "/stat")).split("\\) ", 2)[1].split(" ");
         // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name, in clock ticks.
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+
+    /**
+     * Time the process's JIT compiler has spent so far, from {@code jstat -compiler} (the JVM's
+     * own counters, read from outside); NaN where the JDK has no jstat.
+     */
+    double jitSeconds() throws IOException, InterruptedException {
+        Path jstat = Path.of(System.getProperty("java.home"), "bin", "jstat");
+        if (!Files.isExecutable(jstat)) {
+            return Double.NaN;
+        }
+        Process query = new ProcessBuilder(jstat.toString(), "-compiler", String.valueOf(process.pid()))
+                .redirectErrorStream(true).start();
+        List<String> lines = new String(query.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        if (query.waitFor() != 0 || lines.size() < 2 || !lines.get(0).trim().split("\\s+")[3].equals("Time")) {
+            throw new IOException("jstat -compiler said: " + lines);
+        }
+        // Compiled Failed Invalid Time FailedType FailedMethod
+        return Double.parseDouble(lines.get(1).trim().split("\\s+")[3]);
+    }
+
+    /** CPU seconds used so far by all of {@code processes} together. */
+    static double cpuSeconds(List<ServerProcess> processes) throws IOException {
+        double total = 0;
+        for (ServerProcess process : processes) {
+            total += process.cpuSeconds();
+        }
+        return total;
     }
 
     /** Resident memory of the process, from /proc. */

@@ -5,6 +5,7 @@ import dev.inference.loadtest.LoadRun;
 import dev.inference.loadtest.client.GrpcPredictClient;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
+import dev.inference.loadtest.stats.Median;
 import dev.inference.loadtest.stats.RunResult;
 import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
@@ -91,7 +92,7 @@ public final class ShadowBenchmark implements Callable<Integer> {
             }
             for (int round = 1; round <= rounds; round++) {
                 for (String shadowPercent : List.of("0", "100")) {
-                    try (ServerProcess gateway = ServerProcess.gateway(jars.gateway,
+                    try (ServerProcess gateway = ServerProcess.gateway(List.of(), jars.gateway,
                             out.resolve("gateway-" + round + "-" + shadowPercent + ".log"),
                             "--stable", "127.0.0.1:" + stable.port, "--canary", "127.0.0.1:" + canary.port,
                             "--canary-weight", "0", "--shadow-percent", shadowPercent);
@@ -124,8 +125,8 @@ public final class ShadowBenchmark implements Callable<Integer> {
         table.append("| round | shadowing | calls/s | p50 ms | p99 ms | texts compared | shadows skipped |\n");
         table.append("|---|---|---|---|---|---|---|\n");
         rows.forEach(row -> table.append(row).append('\n'));
-        double medianOff = Benchmark.median(off);
-        double medianOn = Benchmark.median(on);
+        double medianOff = Median.of(off);
+        double medianOn = Median.of(on);
         table.append(String.format(Locale.ROOT, "%nMedian p50: %.2f ms off, %.2f ms at 100%%; difference %+.2f ms.%n",
                 medianOff, medianOn, medianOn - medianOff));
         System.out.println();

@@ -1,0 +1,148 @@
+package dev.inference.server;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.api.v1.PredictRequest;
+import dev.inference.api.v1.PredictResponse;
+import dev.inference.server.registry.ServedVersion;
+import io.grpc.Channel;
+import io.grpc.Status;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Predict calls the server sends itself over loopback before it reports SERVING, through the whole
+ * request path (Netty, gRPC, the interceptors, each version's batcher and model). A canary's first
+ * minute is what its analysis measures and what its first users feel; without this, that minute
+ * runs in the interpreter while the JIT compiler takes CPU from the model. The calls keep every
+ * version's workers busy with texts of many lengths, one or several to a call, so that single
+ * inputs, full batches and batches closed by the padding bound all run.
+ *
+ * <p>It ends when the JIT compiler has been quiet for {@link #QUIET_SLICES} slices in a row (it
+ * compiled for less than a tenth of a slice in each), or when its time is spent.
+ */
+final class WarmUp {
+
+    /** What a warm-up did, for the log. */
+    record Outcome(long calls, Duration took, boolean jitQuiet, Status failure) {}
+
+    private static final Duration SLICE = Duration.ofMillis(250);
+    private static final int QUIET_SLICES = 2;
+    private static final double QUIET_SHARE = 0.1;
+    private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
+    /**
+     * Mostly short texts, so that the request path (which costs the same whatever the length) runs
+     * as often as the time allows; a few long ones, so that the padding bound closes batches too.
+     */
+    private static final int[] WORDS_PER_TEXT = {1, 2, 2, 3, 3, 5, 8, 40};
+    private static final List<String> WORDS = List.of("the", "room", "was", "quiet", "and", "the", "staff", "were",
+            "kind", "but", "breakfast", "came", "late");
+
+    private final InferenceServiceGrpc.InferenceServiceFutureStub stub;
+    private final List<ServedVersion> versions;
+    private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+
+    WarmUp(Channel channel, List<ServedVersion> versions) {
+        this.stub = InferenceServiceGrpc.newFutureStub(channel);
+        this.versions = List.copyOf(versions);
+    }
+
+    /**
+     * Sends calls until the JIT is quiet or {@code budget} is spent, then waits for those in flight
+     * (at most a full batch per worker).
+     */
+    Outcome run(Duration budget) throws InterruptedException {
+        int inFlight = 0;
+        for (ServedVersion version : versions) {
+            // A full batch for every worker, and no more: what is still in flight when the time
+            // is spent delays SERVING.
+            inFlight += version.batcher().settings().workers() * version.batcher().settings().maxBatchSize();
+        }
+        Semaphore permits = new Semaphore(inFlight);
+        AtomicLong answered = new AtomicLong();
+        AtomicReference<Status> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        long deadline = start + budget.toNanos();
+        long sliceEnd = start + SLICE.toNanos();
+        long compiledAtSliceStart = compileMillis();
+        int quietSlices = 0;
+        for (int call = 0; quietSlices < QUIET_SLICES && failure.get() == null; ) {
+            long now = System.nanoTime();
+            if (now >= deadline) {
+                break;
+            }
+            if (now >= sliceEnd) {
+                long compiled = compileMillis();
+                boolean quiet = jitTimed() && compiled - compiledAtSliceStart < QUIET_SHARE * SLICE.toMillis();
+                quietSlices = quiet ? quietSlices + 1 : 0;
+                compiledAtSliceStart = compiled;
+                sliceEnd = now + SLICE.toNanos();
+            }
+            if (permits.tryAcquire(Math.min(deadline, sliceEnd) - now, TimeUnit.NANOSECONDS)) {
+                send(request(call++), permits, answered, failure);
+            }
+        }
+        boolean drained = permits.tryAcquire(inFlight, CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        Status failed = failure.get();
+        if (!drained && failed == null) {
+            failed = Status.DEADLINE_EXCEEDED.withDescription("warm-up calls did not finish");
+        }
+        return new Outcome(answered.get(), Duration.ofNanos(System.nanoTime() - start),
+                quietSlices >= QUIET_SLICES, failed);
+    }
+
+    private void send(PredictRequest request, Semaphore permits, AtomicLong answered, AtomicReference<Status> failure) {
+        Futures.addCallback(stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).predict(request),
+                new FutureCallback<PredictResponse>() {
+                    @Override
+                    public void onSuccess(PredictResponse response) {
+                        answered.incrementAndGet();
+                        permits.release();
+                    }
+
+                    @Override
+                    public void onFailure(Throwable error) {
+                        failure.compareAndSet(null, Status.fromThrowable(error));
+                        permits.release();
+                    }
+                }, MoreExecutors.directExecutor());
+    }
+
+    /** Call {@code n}: the versions in turn, text lengths in turn, every fourth call four texts long. */
+    private PredictRequest request(int n) {
+        ServedVersion version = versions.get(n % versions.size());
+        int texts = n % 4 == 3 ? 4 : 1;
+        List<String> instances = new ArrayList<>(texts);
+        for (int i = 0; i < texts; i++) {
+            instances.add(text(WORDS_PER_TEXT[(n + i) % WORDS_PER_TEXT.length], n));
+        }
+        return PredictRequest.newBuilder().setModel(version.model()).setVersion(version.version())
+                .addAllInstances(instances).build();
+    }
+
+    private static String text(int words, int offset) {
+        List<String> text = new ArrayList<>(words);
+        for (int i = 0; i < words; i++) {
+            text.add(WORDS.get((offset + i) % WORDS.size()));
+        }
+        return String.join(" ", text);
+    }
+
+    /** Whether this JVM says how long its JIT compiles; where it does not, the budget alone ends a warm-up. */
+    private boolean jitTimed() {
+        return jit != null && jit.isCompilationTimeMonitoringSupported();
+    }
+
+    private long compileMillis() {
+        return jitTimed() ? jit.getTotalCompilationTime() : 0;
+    }
+}
