@@ -104,6 +104,7 @@ public final class Benchmark implements Callable<Integer> {
         final Map<String, Double> rawCpuPerText = new LinkedHashMap<>();
         final Map<String, RunResult> raw = new LinkedHashMap<>();
         final List<String> rows = new ArrayList<>();
+        final List<String> notes = new ArrayList<>();
 
         VersionRun(String version, Pinning pinning, Map<String, Corpus> corpora) {
             this.version = version;
@@ -125,6 +126,7 @@ public final class Benchmark implements Callable<Integer> {
                     List<SteadyState.Window> windows = warmUntilSteady(server, List.of(server));
                     if (maxBatch == DEFAULT_MAX_BATCH) {
                         warmedFirstMinute = windows;
+                        notes.add(server.name + ": SERVING " + server.startupMillis + " ms after its JVM started");
                     }
                     for (String corpus : corpora.keySet()) {
                         measure("server gRPC", maxBatch, corpus, 32, grpc(server), List.of(server));
@@ -137,6 +139,8 @@ public final class Benchmark implements Callable<Integer> {
             }
             rows.forEach(row -> line("%s", row));
             firstMinute(warmedFirstMinute);
+            line("");
+            notes.forEach(note -> line("- %s", note));
         }
 
         /** The model's workers called directly, on the platform's CPU, one thread: the baseline. */
@@ -171,8 +175,9 @@ public final class Benchmark implements Callable<Integer> {
                 LoadRun load = new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpora.get("reviews"), 1);
                 List<SteadyState.Window> windows = new SteadyState(Duration.ofSeconds(windowSeconds), minWindows,
                         maxWindows).warm(load, server, platform);
-                progress("v%s warmed for %d s: %s", version, windows.size() * windowSeconds, windows.stream()
-                        .map(w -> String.format(Locale.ROOT, "%.2f", w.cpuMillisPerText())).toList());
+                notes.add(String.format(Locale.ROOT, "%s: steady after %d s; CPU ms per text by %d-s window: %s",
+                        server.name, windows.size() * windowSeconds, windowSeconds, SteadyState.costs(windows)));
+                progress("v%s %s", version, notes.get(notes.size() - 1));
                 return windows;
             }
         }
@@ -187,19 +192,23 @@ public final class Benchmark implements Callable<Integer> {
             try (ServerProcess gateway = ServerProcess.gateway(pinning.client(), jars.gateway,
                     out.resolve("gateway-v" + version + ".log"), "--upstream", "127.0.0.1:" + server.port)) {
                 try (PredictClient client = rest(gateway)) {
-                    new SteadyState(Duration.ofSeconds(windowSeconds), 3, maxWindows)
+                    List<SteadyState.Window> windows = new SteadyState(Duration.ofSeconds(windowSeconds), 3, maxWindows)
                             .warm(new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpora.get("reviews"), 1),
                                     gateway, List.of(gateway));
+                    notes.add(String.format(Locale.ROOT, "%s under REST: steady after %d s; its CPU ms per text by"
+                            + " window: %s", gateway.name, windows.size() * windowSeconds, SteadyState.costs(windows)));
                 }
+                List<String> ratios = new ArrayList<>();
                 for (int round = 1; round <= 2; round++) {
-                    measure("server gRPC, round " + round, DEFAULT_MAX_BATCH, "reviews", 32, grpc(server),
+                    RunResult grpc = measure("server gRPC, round " + round, DEFAULT_MAX_BATCH, "reviews", 32, grpc(server),
                             List.of(server));
-                    measure("gateway REST, round " + round, DEFAULT_MAX_BATCH, "reviews", 32, rest(gateway),
-                            List.of(server, gateway));
-                    measure("gateway REST, gateway CPU only, round " + round, DEFAULT_MAX_BATCH, "reviews", 32,
-                            rest(gateway), List.of(gateway));
+                    RunResult rest = measure("gateway REST, round " + round, DEFAULT_MAX_BATCH, "reviews", 32,
+                            rest(gateway), List.of(server, gateway));
+                    ratios.add(String.format(Locale.ROOT, "%.2f", rest.instancesPerSecond() / grpc.instancesPerSecond()));
                 }
                 measure("gateway REST", DEFAULT_MAX_BATCH, "reviews", 1, rest(gateway), List.of(server, gateway));
+                notes.add("REST through the gateway ÷ gRPC straight to the server, texts/s at concurrency 32, by round: "
+                        + ratios);
             }
         }
 
@@ -207,6 +216,7 @@ public final class Benchmark implements Callable<Integer> {
         void firstMinute(List<SteadyState.Window> warmed) throws Exception {
             List<SteadyState.Window> cold;
             try (ServerProcess server = server("no-warm-up", "--warm-up-ms", "0")) {
+                notes.add(server.name + ": SERVING " + server.startupMillis + " ms after its JVM started");
                 try (PredictClient client = grpc(server)) {
                     LoadRun load = new LoadRun(client, new ClosedLoop(32, NanoClock.SYSTEM), corpora.get("reviews"), 1);
                     cold = new SteadyState(Duration.ofSeconds(windowSeconds), minWindows, minWindows)
@@ -227,23 +237,36 @@ public final class Benchmark implements Callable<Integer> {
             }
         }
 
-        void measure(String scenario, int maxBatch, String corpus, int concurrency, PredictClient client,
+        /**
+         * Measures one scenario on a warm platform; the CPU of {@code measured} (the platform's
+         * processes on the path) is the row's; with two or more, each one's share gets a row too.
+         */
+        RunResult measure(String scenario, int maxBatch, String corpus, int concurrency, PredictClient client,
                 List<ServerProcess> measured) throws Exception {
             RunResult result;
-            double cpuBefore;
+            double[] cpuBefore = new double[measured.size()];
             try (client) {
                 LoadRun run = new LoadRun(client, new ClosedLoop(concurrency, NanoClock.SYSTEM), corpora.get(corpus), 1);
                 // Long enough for the callers to reach the new concurrency and corpus; the server is warm already.
                 run.run(scenario, Duration.ofSeconds(3), Duration.ZERO, new PrintStream(new ByteArrayOutputStream()));
-                cpuBefore = ServerProcess.cpuSeconds(measured);
+                for (int i = 0; i < measured.size(); i++) {
+                    cpuBefore[i] = measured.get(i).cpuSeconds();
+                }
                 result = run.run(scenario, Duration.ZERO, Duration.ofSeconds(seconds),
                         new PrintStream(new ByteArrayOutputStream()));
             }
-            double cpuPerText = (ServerProcess.cpuSeconds(measured) - cpuBefore) / result.calls();
             if (result.errors() > 0) {
                 throw new IllegalStateException(scenario + " had errors: " + result.outcomes());
             }
-            row(scenario, String.valueOf(maxBatch), corpus, concurrency, result, cpuPerText);
+            double[] cpuPerText = new double[measured.size()];
+            for (int i = 0; i < measured.size(); i++) {
+                cpuPerText[i] = (measured.get(i).cpuSeconds() - cpuBefore[i]) / result.calls();
+            }
+            row(scenario, String.valueOf(maxBatch), corpus, concurrency, result, java.util.Arrays.stream(cpuPerText).sum());
+            for (int i = 0; measured.size() > 1 && i < measured.size(); i++) {
+                row("… of which " + measured.get(i).name, "", corpus, concurrency, result, cpuPerText[i]);
+            }
+            return result;
         }
 
         void row(String scenario, String maxBatch, String corpus, int concurrency, RunResult result, double cpuPerText) {

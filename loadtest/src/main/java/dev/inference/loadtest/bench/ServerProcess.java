@@ -19,12 +19,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerProcess implements AutoCloseable {
 
+    /** What reports call it: its log file's name. */
+    public final String name;
     public final int port;
     public final int healthPort;
     public final long startupMillis;
     private final Process process;
 
-    private ServerProcess(Process process, int port, int healthPort, long startupMillis) {
+    private ServerProcess(String name, Process process, int port, int healthPort, long startupMillis) {
+        this.name = name;
         this.process = process;
         this.port = port;
         this.healthPort = healthPort;
@@ -76,7 +79,9 @@ public final class ServerProcess implements AutoCloseable {
         while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(60)) {
             try {
                 if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return new ServerProcess(process, port, healthPort, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                    String name = log.getFileName().toString().replaceFirst("\\.log$", "");
+                    return new ServerProcess(name, process, port, healthPort,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
             } catch (IOException notYet) {
                 // not listening yet

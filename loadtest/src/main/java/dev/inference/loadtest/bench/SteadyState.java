@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Warms the platform up under load until it is steady, window by window: a fixed warm-up measures
@@ -62,6 +63,11 @@ final class SteadyState {
             }
         }
         return windows;
+    }
+
+    /** The windows' CPU ms per text, for a report. */
+    static List<String> costs(List<Window> windows) {
+        return windows.stream().map(window -> String.format(Locale.ROOT, "%.2f", window.cpuMillisPerText())).toList();
     }
 
     boolean steady(List<Window> windows) {
