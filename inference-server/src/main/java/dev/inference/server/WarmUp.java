@@ -8,6 +8,7 @@ import dev.inference.api.v1.PredictRequest;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.server.registry.ServedVersion;
 import io.grpc.Channel;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -38,7 +39,8 @@ final class WarmUp {
     private static final Duration SLICE = Duration.ofMillis(250);
     private static final int QUIET_SLICES = 2;
     private static final double QUIET_SHARE = 0.1;
-    private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
+    /** How long SERVING may wait past the warm-up's end for the batches already in the model. */
+    private static final Duration LAST_BATCH_GRACE = Duration.ofSeconds(5);
     /**
      * Mostly short texts, so that the request path (which costs the same whatever the length) runs
      * as often as the time allows; a few long ones, so that the padding bound closes batches too.
@@ -57,29 +59,25 @@ final class WarmUp {
     }
 
     /**
-     * Sends calls until the JIT is quiet or {@code budget} is spent, then waits for those in flight
-     * (at most a full batch per worker).
+     * Sends calls until the JIT is quiet or {@code budget} is spent. Every call's deadline is the
+     * budget's end, so what is still queued then is dropped by the batcher rather than run: SERVING
+     * waits at most for the batches already in the model.
      */
     Outcome run(Duration budget) throws InterruptedException {
         int inFlight = 0;
         for (ServedVersion version : versions) {
-            // A full batch for every worker, and no more: what is still in flight when the time
-            // is spent delays SERVING.
             inFlight += version.batcher().settings().workers() * version.batcher().settings().maxBatchSize();
         }
         Semaphore permits = new Semaphore(inFlight);
         AtomicLong answered = new AtomicLong();
         AtomicReference<Status> failure = new AtomicReference<>();
         long start = System.nanoTime();
-        long deadline = start + budget.toNanos();
+        Deadline end = Deadline.after(budget.toNanos(), TimeUnit.NANOSECONDS);
         long sliceEnd = start + SLICE.toNanos();
         long compiledAtSliceStart = compileMillis();
         int quietSlices = 0;
-        for (int call = 0; quietSlices < QUIET_SLICES && failure.get() == null; ) {
+        for (int call = 0; quietSlices < QUIET_SLICES && failure.get() == null && !end.isExpired(); ) {
             long now = System.nanoTime();
-            if (now >= deadline) {
-                break;
-            }
             if (now >= sliceEnd) {
                 long compiled = compileMillis();
                 boolean quiet = jitTimed() && compiled - compiledAtSliceStart < QUIET_SHARE * SLICE.toMillis();
@@ -87,34 +85,46 @@ final class WarmUp {
                 compiledAtSliceStart = compiled;
                 sliceEnd = now + SLICE.toNanos();
             }
-            if (permits.tryAcquire(Math.min(deadline, sliceEnd) - now, TimeUnit.NANOSECONDS)) {
-                send(request(call++), permits, answered, failure);
+            long wait = Math.min(end.timeRemaining(TimeUnit.NANOSECONDS), sliceEnd - now);
+            if (permits.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
+                send(request(call++), end, permits, answered, failure);
             }
         }
-        boolean drained = permits.tryAcquire(inFlight, CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        // The answers come back as the deadline passes; the batches the model is still running, and
+        // the texts they drop, must be done too before the metrics start.
+        long drainEnd = System.nanoTime() + end.timeRemaining(TimeUnit.NANOSECONDS) + LAST_BATCH_GRACE.toNanos();
+        boolean drained = permits.tryAcquire(inFlight, drainEnd - System.nanoTime(), TimeUnit.NANOSECONDS);
+        for (ServedVersion version : versions) {
+            drained &= version.batcher().awaitIdle(Duration.ofNanos(Math.max(0, drainEnd - System.nanoTime())));
+        }
         Status failed = failure.get();
         if (!drained && failed == null) {
-            failed = Status.DEADLINE_EXCEEDED.withDescription("warm-up calls did not finish");
+            failed = Status.DEADLINE_EXCEEDED.withDescription("warm-up batches were still running "
+                    + LAST_BATCH_GRACE.toMillis() + " ms after the warm-up's end");
         }
         return new Outcome(answered.get(), Duration.ofNanos(System.nanoTime() - start),
                 quietSlices >= QUIET_SLICES, failed);
     }
 
-    private void send(PredictRequest request, Semaphore permits, AtomicLong answered, AtomicReference<Status> failure) {
-        Futures.addCallback(stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).predict(request),
-                new FutureCallback<PredictResponse>() {
-                    @Override
-                    public void onSuccess(PredictResponse response) {
-                        answered.incrementAndGet();
-                        permits.release();
-                    }
+    private void send(PredictRequest request, Deadline end, Semaphore permits, AtomicLong answered,
+            AtomicReference<Status> failure) {
+        Futures.addCallback(stub.withDeadline(end).predict(request), new FutureCallback<PredictResponse>() {
+            @Override
+            public void onSuccess(PredictResponse response) {
+                answered.incrementAndGet();
+                permits.release();
+            }
 
-                    @Override
-                    public void onFailure(Throwable error) {
-                        failure.compareAndSet(null, Status.fromThrowable(error));
-                        permits.release();
-                    }
-                }, MoreExecutors.directExecutor());
+            @Override
+            public void onFailure(Throwable error) {
+                Status status = Status.fromThrowable(error);
+                // A call the warm-up's end caught is expected; anything else is the server failing.
+                if (status.getCode() != Status.Code.DEADLINE_EXCEEDED) {
+                    failure.compareAndSet(null, status);
+                }
+                permits.release();
+            }
+        }, MoreExecutors.directExecutor());
     }
 
     /** Call {@code n}: the versions in turn, text lengths in turn, every fourth call four texts long. */

@@ -84,6 +84,10 @@ public final class LoadTestMain implements Callable<Integer> {
     @Option(names = "--corpus", description = "File with one text per line (default: built-in reviews).")
     Path corpus;
 
+    @Option(names = "--mixed-lengths", description = "The built-in reviews with every third five reviews long:"
+            + " short and long texts together, where padding costs most.")
+    boolean mixedLengths;
+
     @Option(names = "--header", description = "k=v header sent with every call, e.g. x-model-track=canary.")
     Map<String, String> headers = new LinkedHashMap<>();
 
@@ -105,7 +109,10 @@ public final class LoadTestMain implements Callable<Integer> {
         Slo objectives = slo == null ? new Slo(List.of()) : Slo.parse(slo);
         LoadPattern pattern = load.rate != null ? new OpenLoop(load.rate, NanoClock.SYSTEM)
                 : new ClosedLoop(load.concurrency, NanoClock.SYSTEM);
-        Corpus texts = corpus == null ? Corpus.builtIn() : Corpus.read(corpus);
+        if (mixedLengths && corpus != null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--mixed-lengths and --corpus exclude each other");
+        }
+        Corpus texts = corpus != null ? Corpus.read(corpus) : mixedLengths ? Corpus.mixedLengths() : Corpus.builtIn();
         RunResult result;
         if (raw && (api != Api.v2 || transport != Transport.grpc)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--raw is for --api v2 over grpc");

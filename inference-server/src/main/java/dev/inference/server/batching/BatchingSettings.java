@@ -23,6 +23,12 @@ public record BatchingSettings(
         this(workers, maxBatchSize, maxQueueDelay, queueCapacity, Double.POSITIVE_INFINITY);
     }
 
+    /** These settings with at most {@code most} texts per batch. */
+    public BatchingSettings capBatchSize(int most) {
+        return most >= maxBatchSize ? this
+                : new BatchingSettings(workers, most, maxQueueDelay, queueCapacity, maxPaddingRatio);
+    }
+
     public BatchingSettings {
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be at least 1, was " + workers);

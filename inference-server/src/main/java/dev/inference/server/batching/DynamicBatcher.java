@@ -1,6 +1,7 @@
 package dev.inference.server.batching;
 
 import com.google.common.util.concurrent.MoreExecutors;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -57,6 +58,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
      */
     private final LinkedBlockingDeque<Chunk<I, O>> queue = new LinkedBlockingDeque<>();
     private final AtomicInteger queuedTexts = new AtomicInteger();
+    private final AtomicInteger busyWorkers = new AtomicInteger();
     private final Semaphore capacity;
     private final List<Thread> workers = new ArrayList<>();
     private final CountDownLatch started;
@@ -124,6 +126,23 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     }
 
     /**
+     * Waits until nothing is queued and no batch is running, polling: for start-up, not for the
+     * request path.
+     *
+     * @return false when the time ran out first
+     */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (queuedTexts.get() > 0 || busyWorkers.get() > 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
+    /**
      * Waits until every worker is ready to serve ({@link BatchModel#newWorker()} has returned).
      *
      * @return false when the time ran out or a worker could not be created
@@ -147,12 +166,18 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             Batch batch = new Batch();
             while (true) {
                 Chunk<I, O> first = queue.takeFirst();
-                long oldestNanos = first.enqueuedNanos;
-                if (take(first, batch)) {
-                    fill(batch, oldestNanos);
+                // Before take() lowers queuedTexts, so that awaitIdle never sees the batch in neither.
+                busyWorkers.incrementAndGet();
+                try {
+                    long oldestNanos = first.enqueuedNanos;
+                    if (take(first, batch)) {
+                        fill(batch, oldestNanos);
+                    }
+                    run(worker, withoutAbandoned(batch.inputs));
+                    batch.clear();
+                } finally {
+                    busyWorkers.decrementAndGet();
                 }
-                run(worker, withoutAbandoned(batch.inputs));
-                batch.clear();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

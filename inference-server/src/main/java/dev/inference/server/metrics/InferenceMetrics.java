@@ -40,6 +40,7 @@ public final class InferenceMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private volatile boolean recording;
+    private volatile long recordingSinceNanos;
 
     public InferenceMetrics() {
         JvmMetrics.builder().register(registry.getPrometheusRegistry());
@@ -51,11 +52,17 @@ public final class InferenceMetrics {
      * would read them as such.
      */
     public void startRecording() {
+        recordingSinceNanos = System.nanoTime();
         recording = true;
     }
 
     boolean recording() {
         return recording;
+    }
+
+    /** Whether a call that took {@code nanos} until now counts: it arrived after recording started. */
+    boolean counts(long nanos) {
+        return recording && System.nanoTime() - nanos - recordingSinceNanos >= 0;
     }
 
     /** The Prometheus text exposition of every metric. */
@@ -117,7 +124,7 @@ public final class InferenceMetrics {
      * unknown model or version, a malformed request) and records its duration.
      */
     public void requestCompleted(String model, String version, Status.Code code, long nanos) {
-        if (!recording) {
+        if (!counts(nanos)) {
             return;
         }
         requestCounter(model, version, code).increment();

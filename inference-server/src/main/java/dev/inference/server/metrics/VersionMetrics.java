@@ -56,7 +56,7 @@ public final class VersionMetrics implements BatchObserver<Classification> {
 
     /** Counts a Predict call this version served that ended with {@code code}, and its duration. */
     public void requestCompleted(Status.Code code, long nanos) {
-        if (!metrics.recording()) {
+        if (!metrics.counts(nanos)) {
             return;
         }
         Counter counter = requestsByCode[code.ordinal()];

@@ -13,9 +13,12 @@ import java.util.List;
  * @param pooling how token vectors become a sentence vector
  * @param normalize whether the sentence vector is scaled to unit length before the head
  * @param maxSequenceLength texts are truncated to this many tokens, special tokens included
+ * @param maxBatchSize optional: the most texts per forward pass this version is worth batching, as
+ *     measured on the hardware it serves on; the server's {@code --max-batch-size} caps it, and
+ *     without it the server's value applies
  */
-public record ModelVersionConfig(
-        String task, List<String> labels, Pooling pooling, boolean normalize, int maxSequenceLength) {
+public record ModelVersionConfig(String task, List<String> labels, Pooling pooling, boolean normalize,
+        int maxSequenceLength, Integer maxBatchSize) {
 
     public static final String FILE_NAME = "config.json";
     public static final String TEXT_CLASSIFICATION = "text-classification";
@@ -37,6 +40,9 @@ public record ModelVersionConfig(
         if (maxSequenceLength < 2 || maxSequenceLength > 8192) {
             throw new IllegalArgumentException(
                     "maxSequenceLength must be between 2 and 8192, was " + maxSequenceLength);
+        }
+        if (maxBatchSize != null && maxBatchSize < 1) {
+            throw new IllegalArgumentException("maxBatchSize must be at least 1, was " + maxBatchSize);
         }
         labels = List.copyOf(labels);
     }

@@ -82,8 +82,10 @@ public final class ModelLoader {
         TextClassifier classifier =
                 TextClassifier.load(location.model(), location.version(), location.directory(), intraOpThreads);
         VersionMetrics versionMetrics = metrics.forVersion(location.model(), location.version(), classifier.labels());
+        Integer versionMax = classifier.config().maxBatchSize();
+        BatchingSettings settings = versionMax == null ? batching : batching.capBatchSize(versionMax);
         DynamicBatcher<String, Classification> batcher = new DynamicBatcher<>(classifier.toString(), classifier,
-                classifier::estimatedTokens, batching, versionMetrics);
+                classifier::estimatedTokens, settings, versionMetrics);
         if (!batcher.awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             batcher.close();
             classifier.close();
@@ -91,8 +93,9 @@ public final class ModelLoader {
                     + " s (the log says why)");
         }
         metrics.registerReadiness(location.model(), location.version(), serving);
-        log.info("loaded {} from {} in {} ms ({} workers, labels {})", classifier, location.directory(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), batching.workers(), classifier.labels());
+        log.info("loaded {} from {} in {} ms ({} workers, max batch {}, labels {})", classifier, location.directory(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), settings.workers(), settings.maxBatchSize(),
+                classifier.labels());
         return new ServedVersion(classifier, batcher, versionMetrics);
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -27,28 +28,32 @@ public final class ModelRepositoryCopies {
      * bug ("a mislabelled head") that only a comparison of answers can see.
      */
     public static Path withReversedLabels(Path repository, Path target) throws IOException {
+        return withConfigs(repository, target, (version, config) -> {
+            List<JsonElement> labels = new ArrayList<>(config.getAsJsonArray("labels").asList());
+            Collections.reverse(labels);
+            JsonArray reversed = new JsonArray();
+            labels.forEach(reversed::add);
+            config.add("labels", reversed);
+        });
+    }
+
+    /** A copy whose {@code config.json} files {@code edit} has changed, given each one's version. */
+    public static Path withConfigs(Path repository, Path target, BiConsumer<String, JsonObject> edit)
+            throws IOException {
         try (Stream<Path> files = Files.walk(repository)) {
             for (Path file : files.toList()) {
                 Path copy = target.resolve(repository.relativize(file).toString());
                 if (Files.isDirectory(file)) {
                     Files.createDirectories(copy);
                 } else if (file.getFileName().toString().equals("config.json")) {
-                    Files.writeString(copy, reversedLabels(Files.readString(file)));
+                    JsonObject config = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+                    edit.accept(file.getParent().getFileName().toString(), config);
+                    Files.writeString(copy, new GsonBuilder().setPrettyPrinting().create().toJson(config));
                 } else {
                     Files.createSymbolicLink(copy, file.toAbsolutePath());
                 }
             }
         }
         return target;
-    }
-
-    private static String reversedLabels(String config) {
-        JsonObject json = JsonParser.parseString(config).getAsJsonObject();
-        List<JsonElement> labels = new ArrayList<>(json.getAsJsonArray("labels").asList());
-        Collections.reverse(labels);
-        JsonArray reversed = new JsonArray();
-        labels.forEach(reversed::add);
-        json.add("labels", reversed);
-        return new GsonBuilder().setPrettyPrinting().create().toJson(json);
     }
 }
