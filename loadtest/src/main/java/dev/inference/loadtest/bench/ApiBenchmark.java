@@ -94,9 +94,9 @@ public final class ApiBenchmark implements Callable<Integer> {
                         LoadRun run = new LoadRun(predict, new ClosedLoop(concurrency, NanoClock.SYSTEM), Corpus.builtIn(),
                                 textsPerCall);
                         run.run("warm-up", Duration.ofSeconds(warmupSeconds), Duration.ZERO, quiet());
-                        double cpuBefore = server.cpuSeconds() + gateway.cpuSeconds();
+                        double cpuBefore = ServerProcess.cpuSeconds(List.of(server, gateway));
                         RunResult result = run.run(client.getKey(), Duration.ZERO, Duration.ofSeconds(seconds), quiet());
-                        double cpu = server.cpuSeconds() + gateway.cpuSeconds() - cpuBefore;
+                        double cpu = ServerProcess.cpuSeconds(List.of(server, gateway)) - cpuBefore;
                         if (result.errors() > 0) {
                             throw new IllegalStateException(client.getKey() + " had errors: " + result.outcomes());
                         }

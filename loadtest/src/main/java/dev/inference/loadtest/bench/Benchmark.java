@@ -14,7 +14,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -88,7 +91,7 @@ public final class Benchmark implements Callable<Integer> {
         Map<String, Corpus> corpora = new LinkedHashMap<>();
         corpora.put("reviews", Corpus.builtIn());
         corpora.put("mixed", Corpus.mixedLengths());
-        line("# Benchmark, %s; %s; %d s measured per scenario", java.time.LocalDate.now(java.time.ZoneOffset.UTC), pinning.describe(), seconds);
+        line("# Benchmark, %s; %s; %d s measured per scenario", LocalDate.now(ZoneOffset.UTC), pinning.describe(), seconds);
         for (String version : versions) {
             new VersionRun(version, pinning, corpora).run();
         }
@@ -262,9 +265,11 @@ public final class Benchmark implements Callable<Integer> {
             for (int i = 0; i < measured.size(); i++) {
                 cpuPerText[i] = (measured.get(i).cpuSeconds() - cpuBefore[i]) / result.calls();
             }
-            row(scenario, String.valueOf(maxBatch), corpus, concurrency, result, java.util.Arrays.stream(cpuPerText).sum());
-            for (int i = 0; measured.size() > 1 && i < measured.size(); i++) {
-                row("… of which " + measured.get(i).name, "", corpus, concurrency, result, cpuPerText[i]);
+            row(scenario, String.valueOf(maxBatch), corpus, concurrency, result, Arrays.stream(cpuPerText).sum());
+            if (measured.size() > 1) {
+                for (int i = 0; i < measured.size(); i++) {
+                    row("… of which " + measured.get(i).name, "", corpus, concurrency, result, cpuPerText[i]);
+                }
             }
             return result;
         }

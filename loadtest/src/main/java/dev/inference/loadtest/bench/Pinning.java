@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -59,7 +58,7 @@ final class Pinning {
     }
 
     private static List<String> launcher(String cpus) {
-        return cpus == null ? List.of() : new ArrayList<>(List.of("taskset", "--cpu-list", cpus));
+        return cpus == null ? List.of() : List.of("taskset", "--cpu-list", cpus);
     }
 
     private static boolean tasksetAvailable() {
