@@ -176,7 +176,8 @@ class CanaryScenariosTest {
                 .findFirst().orElseThrow(() -> new AssertionError(outcome.deciding().toString()));
         assertEquals(0, weight());
         assertTrue(outcome.steps().contains("canary stopped"));
-        assertEquals(0, canaryCallsSeenByTheGateway(), "aborted in the shadow phase, before any user call: " + outcome.steps());
+        assertEquals(0, canaryCallsSeenByTheGateway(), "aborted in the shadow phase, before any user call: "
+                + outcome.steps() + "\n" + String.join("\n", log));
         double secondsToAbort = (outcome.abortedAtNanos() - rolloutStartNanos) / 1e9;
         Duration interval = AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts")).get(failingTemplate).metrics()
                 .get(0).interval();
