@@ -31,8 +31,10 @@ public final class GatewayMain implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         UsageErrors.check(spec, config::validate);
+        Signals signals = Signals.handleTermination();
         GatewayServer gateway = GatewayServer.start(config);
-        Signals.awaitDrain(gateway::close);
+        signals.await();
+        gateway.close();
         return 0;
     }
 }

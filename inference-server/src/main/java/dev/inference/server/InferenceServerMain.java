@@ -36,6 +36,7 @@ public final class InferenceServerMain implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         UsageErrors.check(spec, config::validate);
+        Signals signals = Signals.handleTermination();
         InferenceServer server;
         try {
             server = InferenceServer.start(config);
@@ -43,10 +44,13 @@ public final class InferenceServerMain implements Callable<Integer> {
             log.error("cannot start: {}", e.getMessage(), e);
             return 1;
         }
-        Signals.awaitDrain(() -> {
-            log.info("draining: NOT_SERVING, finishing in-flight calls (grace {} s)", config.drainGraceSeconds);
-            server.stop();
-        });
+        if (signals.received()) {
+            // Loading cannot stop halfway through ONNX Runtime's native code; it finished first.
+            log.info("signalled while starting; stopping now that the models are loaded");
+        }
+        signals.await();
+        log.info("draining: NOT_SERVING, finishing in-flight calls (grace {} s)", config.drainGraceSeconds);
+        server.stop();
         return 0;
     }
 }

@@ -18,12 +18,12 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,14 +67,8 @@ class GracefulDrainTest {
     void sigtermDrainsInFlightCallsAndExitsZero() throws Exception {
         int port = freePort();
         int managementPort = freePort();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                InferenceServerMain.class.getName(), "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "--management-port", String.valueOf(managementPort), "--inject-latency-ms", "1500",
-                "--model-repository", Path.of("target/model-repository").toAbsolutePath().toString())
-                .redirectErrorStream(true)
-                .redirectOutput(new File("target/sigterm-drain-test.log"))
-                .start();
+        Process process = startProcess(port, managementPort, Path.of("target/sigterm-drain-test.log"),
+                "--inject-latency-ms", "1500");
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         try {
             awaitHealthy(managementPort);
@@ -97,6 +91,44 @@ class GracefulDrainTest {
             channel.shutdownNow();
             process.destroyForcibly();
         }
+    }
+
+    /**
+     * A pod deleted while it loads its models: the signal waits for ONNX Runtime to finish the
+     * sessions it is building, and the server stops as after a drain. Before, the JVM's own
+     * handling ran exit() under the loaders' native code: SIGSEGV, exit 134.
+     */
+    @Test
+    void sigtermWhileLoadingModelsStopsCleanlyAndExitsZero() throws Exception {
+        Path log = Path.of("target/sigterm-loading-test.log");
+        Process process = startProcess(freePort(), freePort(), log);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            // Logged once the ports are bound, just before the models load.
+            while (!Files.exists(log) || !Files.readString(log).contains("gRPC on")) {
+                assertTrue(System.nanoTime() < deadline && process.isAlive(), "the server did not bind its ports");
+                Thread.sleep(5);
+            }
+
+            process.destroy(); // SIGTERM
+
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "exited");
+            String output = Files.readString(log);
+            assertEquals(0, process.exitValue(), output);
+            assertTrue(output.contains("signalled while starting"), output);
+            assertTrue(output.contains("stopped"), output);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static Process startProcess(int port, int managementPort, Path log, String... flags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), InferenceServerMain.class.getName(),
+                "--host", "127.0.0.1", "--port", String.valueOf(port), "--management-port", String.valueOf(managementPort),
+                "--model-repository", Path.of("target/model-repository").toAbsolutePath().toString()));
+        command.addAll(List.of(flags));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** Completes a future when the call's headers have been written to the connection. */
