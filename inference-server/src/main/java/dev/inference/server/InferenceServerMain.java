@@ -3,6 +3,7 @@ package dev.inference.server;
 import dev.inference.platform.ManifestVersion;
 import dev.inference.platform.Signals;
 import dev.inference.platform.UsageErrors;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,6 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,6 +30,11 @@ public final class InferenceServerMain implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--exit-when-serving",
+            description = "Start, warm up, then stop and exit 0: the training run that records the classes for the"
+                    + " image's Class Data Sharing archive (see the Dockerfile).")
+    boolean exitWhenServing;
+
     public static void main(String[] args) {
         DjlOffline.enforce();
         System.exit(new CommandLine(new InferenceServerMain()).execute(args));
@@ -43,6 +50,10 @@ public final class InferenceServerMain implements Callable<Integer> {
         } catch (Exception e) {
             log.error("cannot start: {}", e.getMessage(), e);
             return 1;
+        }
+        if (exitWhenServing) {
+            server.stop(Duration.ZERO);
+            return 0;
         }
         if (signals.received()) {
             // Loading cannot stop halfway through ONNX Runtime's native code; it finished first.

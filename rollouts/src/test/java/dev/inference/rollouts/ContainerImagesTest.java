@@ -213,7 +213,8 @@ class ContainerImagesTest {
                 if (size > 0) {
                     String createdBy = entry.get("CreatedBy").getAsString();
                     layers.add(String.format(Locale.ROOT, "%.1f MB %s", size / 1e6,
-                            createdBy.contains("COPY dir") ? "COPY dir" : createdBy.contains("COPY file") ? "COPY file" : "base"));
+                            createdBy.contains("COPY dir") ? "COPY dir" : createdBy.contains("COPY file") ? "COPY file"
+                            : createdBy.contains("ArchiveClassesAtExit") ? "class archive" : "base"));
                 }
             }
             FIGURES.add(workload.image() + ": " + String.join(", ", layers));
@@ -221,6 +222,27 @@ class ContainerImagesTest {
         String serverHistory = podman("history", "--format", "{{.Size}} {{.CreatedBy}}", server.image());
         assertTrue(serverHistory.lines().filter(line -> line.contains("COPY")).count() >= 2,
                 "the model repository and the jar are separate layers:\n" + serverHistory);
+    }
+
+    /**
+     * The server image's entrypoint, with -Xshare:on (fail rather than start without the archive):
+     * the archive the image's training run made matches its JRE and jar, and the server's own
+     * classes come from it.
+     */
+    @Test
+    void theServerImageLoadsItsClassesFromItsClassDataSharingArchive() throws Exception {
+        JsonArray entrypoint = JsonParser.parseString(podman("image", "inspect", server.image())).getAsJsonArray()
+                .get(0).getAsJsonObject().getAsJsonObject("Config").getAsJsonArray("Entrypoint");
+        List<String> command = new ArrayList<>(List.of("run", "--rm", "--network", "host"));
+        command.addAll(SANDBOX_LIMITS);
+        command.addAll(List.of("--entrypoint", entrypoint.get(0).getAsString(), server.image(),
+                "-Xshare:on", "-Xlog:class+load=info"));
+        entrypoint.asList().stream().skip(1).map(JsonElement::getAsString).forEach(command::add);
+        command.add("--version");
+        String output = podman(command.toArray(String[]::new));
+        assertTrue(output.contains("dev.inference.server.InferenceServerMain source: shared objects file"),
+                String.join(" ", command) + "\n" + output.lines().filter(line -> line.contains("dev.inference"))
+                        .findFirst().orElse(output));
     }
 
     /** Last, as a pod's stop: SIGTERM, a drain, exit 0, within terminationGracePeriodSeconds. */
