@@ -3,6 +3,7 @@ package dev.inference.server;
 import dev.inference.platform.ManifestVersion;
 import dev.inference.platform.Signals;
 import dev.inference.platform.UsageErrors;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -30,9 +31,9 @@ public final class InferenceServerMain implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--exit-when-serving",
+    @Option(names = "--exit-when-serving", defaultValue = "${env:INFERENCE_EXIT_WHEN_SERVING:-false}",
             description = "Start, warm up, then stop and exit 0: the training run that records the classes for the"
-                    + " image's Class Data Sharing archive (see the Dockerfile).")
+                    + " image's Class Data Sharing archive (see the Dockerfile) [INFERENCE_EXIT_WHEN_SERVING].")
     boolean exitWhenServing;
 
     public static void main(String[] args) {
@@ -47,7 +48,12 @@ public final class InferenceServerMain implements Callable<Integer> {
         InferenceServer server;
         try {
             server = InferenceServer.start(config);
-        } catch (Exception e) {
+        } catch (IOException e) {
+            // A port in use, a missing or malformed model repository: the operator's to fix, and
+            // the message says what; a stack trace would only bury it.
+            log.error("cannot start: {}", e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
             log.error("cannot start: {}", e.getMessage(), e);
             return 1;
         }

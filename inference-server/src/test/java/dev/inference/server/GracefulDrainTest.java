@@ -67,7 +67,7 @@ class GracefulDrainTest {
     void sigtermDrainsInFlightCallsAndExitsZero() throws Exception {
         int port = freePort();
         int managementPort = freePort();
-        Process process = startProcess(port, managementPort, Path.of("target/sigterm-drain-test.log"),
+        Process process = TestServer.process(port, managementPort, Path.of("target/sigterm-drain-test.log"),
                 "--inject-latency-ms", "1500");
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         try {
@@ -101,7 +101,7 @@ class GracefulDrainTest {
     @Test
     void sigtermWhileLoadingModelsStopsCleanlyAndExitsZero() throws Exception {
         Path log = Path.of("target/sigterm-loading-test.log");
-        Process process = startProcess(freePort(), freePort(), log);
+        Process process = TestServer.process(freePort(), freePort(), log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             // Logged once the ports are bound, just before the models load.
@@ -120,15 +120,6 @@ class GracefulDrainTest {
         } finally {
             process.destroyForcibly();
         }
-    }
-
-    private static Process startProcess(int port, int managementPort, Path log, String... flags) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), InferenceServerMain.class.getName(),
-                "--host", "127.0.0.1", "--port", String.valueOf(port), "--management-port", String.valueOf(managementPort),
-                "--model-repository", Path.of("target/model-repository").toAbsolutePath().toString()));
-        command.addAll(List.of(flags));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** Completes a future when the call's headers have been written to the connection. */

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -64,6 +65,21 @@ public final class TestServer implements AutoCloseable {
             }
         });
         return ServerConfig.parse(args.toArray(String[]::new));
+    }
+
+    /**
+     * The server as its own process, started as the image starts it (InferenceServerMain), output
+     * to {@code log}: for what only a process shows, signals and exit codes.
+     */
+    public static Process process(int port, int managementPort, Path log, String... flags) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), InferenceServerMain.class.getName(),
+                "--host", "127.0.0.1", "--port", String.valueOf(port), "--management-port", String.valueOf(managementPort)));
+        command.addAll(List.of(flags));
+        if (!command.contains("--model-repository")) {
+            command.addAll(List.of("--model-repository", Path.of("target/model-repository").toAbsolutePath().toString()));
+        }
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** One server with default settings, shared by the tests that do not change it; never stopped. */
