@@ -10,10 +10,6 @@ import dev.inference.loadtest.stats.RunResult;
 import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,14 +101,12 @@ public final class ShadowBenchmark implements Callable<Integer> {
                             throw new IllegalStateException("errors with shadowing at " + shadowPercent + "%: "
                                     + result.outcomes());
                         }
-                        String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + gateway.port + "/metrics")).build(),
-                                HttpResponse.BodyHandlers.ofString()).body();
+                        Scrape scrape = Scrape.of(gateway.port);
                         double p50 = result.latencyMillis().get("p50");
                         (shadowPercent.equals("0") ? off : on).add(p50);
                         String row = String.format(Locale.ROOT, "| %d | %s%% | %.0f | %.2f | %.2f | %.0f | %.0f |", round,
                                 shadowPercent, result.callsPerSecond(), p50, result.latencyMillis().get("p99"),
-                                sum(scrape, "inference_shadow_comparisons_total"), sum(scrape, "inference_shadow_skipped_total"));
+                                scrape.sum("inference_shadow_comparisons_total"), scrape.sum("inference_shadow_skipped_total"));
                         rows.add(row);
                         System.out.println(row);
                     }
@@ -133,10 +127,5 @@ public final class ShadowBenchmark implements Callable<Integer> {
         System.out.println(table);
         Files.writeString(out.resolve("results.md"), table);
         return 0;
-    }
-
-    private static double sum(String scrape, String metric) {
-        return scrape.lines().filter(line -> line.startsWith(metric + "{"))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 }
