@@ -90,8 +90,8 @@ public final class GatewayServer implements AutoCloseable {
         server.start().join();
         int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
                 .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();
-        log.info("gateway on http://{}:{}/ui/ ({} mode, shadowing {}%){}", config.host, port,
-                config.localMode() ? "local, canary weight " + config.canaryWeight + "%" : "mesh", config.shadowPercent,
+        log.info("gateway on http://{}:{}/ui/ ({}, shadowing {}%){}", config.host, port,
+                config.localMode() ? "local mode, canary weight " + config.canaryWeight + "%" : "mesh mode", config.shadowPercent,
                 config.managementPort > 0 ? ", management port " + config.managementPort : "");
         return new GatewayServer(server, port, services);
     }

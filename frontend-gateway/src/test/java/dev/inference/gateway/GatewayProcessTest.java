@@ -1,6 +1,7 @@
 package dev.inference.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -10,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,9 @@ class GatewayProcessTest {
 
             assertTrue(process.waitFor(15, TimeUnit.SECONDS), "the gateway exits after SIGTERM");
             assertEquals(0, process.exitValue(), "a drained gateway exits 0, as Kubernetes expects of a normal stop");
+            String log = Files.readString(Path.of("target/gateway-process-test.log"));
+            assertTrue(log.contains("upstream the mesh service (127.0.0.1:1): unreachable"), log);
+            assertFalse(log.contains("\tat "), "an unreachable upstream is one line, not a stack trace:\n" + log);
         } finally {
             process.destroyForcibly();
         }

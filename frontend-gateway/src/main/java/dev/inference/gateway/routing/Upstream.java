@@ -8,6 +8,9 @@ import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
 import inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One inference service the gateway forwards to: a local server of a known track, or the mesh
@@ -24,6 +27,8 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
 
     public static final String MESH = "mesh";
 
+    private static final Logger log = LoggerFactory.getLogger(Upstream.class);
+
     /** How often a local server's health is asked. */
     static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(500);
 
@@ -37,6 +42,7 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
                 // Fail at once when the server is down (0 would mean "wait for ever").
                 .selectionTimeout(Duration.ofMillis(1))
                 .build();
+        logTransitions(group, name + " (" + address + ")", "SERVING", "not SERVING: calls to it fail at once");
         return new Upstream(name, stub(group, InferenceServiceFutureStub.class),
                 stub(group, GRPCInferenceServiceFutureStub.class), group);
     }
@@ -53,6 +59,7 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
                 .answerIsEnough()
                 .retryInterval(HEALTH_CHECK_INTERVAL)
                 .build();
+        logTransitions(reachable, "the mesh service (" + address + ")", "reachable", "unreachable");
         return new Upstream(MESH, stub(endpoint, InferenceServiceFutureStub.class),
                 stub(endpoint, GRPCInferenceServiceFutureStub.class), reachable);
     }
@@ -73,6 +80,22 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
     @Override
     public void close() {
         healthChecks.close();
+    }
+
+    /**
+     * One line per change of an upstream's health, instead of Armeria's warning with a stack trace
+     * when the first check fails (silenced in simplelogger.properties): a server still loading its
+     * models when the gateway starts is routine, not an error.
+     */
+    private static void logTransitions(EndpointGroup group, String upstream, String up, String down) {
+        AtomicReference<Boolean> healthy = new AtomicReference<>();
+        group.addListener(endpoints -> {
+            boolean now = !endpoints.isEmpty();
+            Boolean before = healthy.getAndSet(now);
+            if (before == null || before != now) {
+                log.info("upstream {}: {}", upstream, now ? up : down);
+            }
+        }, true);
     }
 
     private static <S> S stub(EndpointGroup endpoints, Class<S> type) {
