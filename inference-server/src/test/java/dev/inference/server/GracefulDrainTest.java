@@ -18,7 +18,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,8 +64,8 @@ class GracefulDrainTest {
 
     @Test
     void sigtermDrainsInFlightCallsAndExitsZero() throws Exception {
-        int port = freePort();
-        int managementPort = freePort();
+        int port = TestServer.freePort();
+        int managementPort = TestServer.freePort();
         Process process = TestServer.process(port, managementPort, Path.of("target/sigterm-drain-test.log"),
                 "--inject-latency-ms", "1500");
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -101,7 +100,7 @@ class GracefulDrainTest {
     @Test
     void sigtermWhileLoadingModelsStopsCleanlyAndExitsZero() throws Exception {
         Path log = Path.of("target/sigterm-loading-test.log");
-        Process process = TestServer.process(freePort(), freePort(), log);
+        Process process = TestServer.process(TestServer.freePort(), TestServer.freePort(), log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             // Logged once the ports are bound, just before the models load.
@@ -172,11 +171,5 @@ class GracefulDrainTest {
             Thread.sleep(50);
         }
         throw new AssertionError("server did not become healthy within 60 s");
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

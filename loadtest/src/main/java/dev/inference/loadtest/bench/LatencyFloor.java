@@ -2,6 +2,7 @@ package dev.inference.loadtest.bench;
 
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
+import dev.inference.loadtest.stats.Median;
 import dev.inference.platform.ManifestVersion;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.ServerLiveRequest;
@@ -9,7 +10,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -84,13 +86,13 @@ public final class LatencyFloor implements Callable<Integer> {
                     emptyCall.run();
                 }
                 for (int round = 1; round <= rounds; round++) {
-                    long[] emptyNanos = time(emptyCall);
+                    List<Double> emptyMillis = time(emptyCall);
                     ServerMeans before = ServerMeans.scrape(server.healthPort, version);
-                    long[] predictNanos = time(predictCall);
+                    List<Double> predictMillis = time(predictCall);
                     ServerMeans during = ServerMeans.scrape(server.healthPort, version).since(before);
-                    double predictMean = mean(predictNanos);
+                    double predictMean = predictMillis.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
                     table.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |%n",
-                            round, p50(emptyNanos), p50(predictNanos), predictMean, during.requestMillis(),
+                            round, Median.of(emptyMillis), Median.of(predictMillis), predictMean, during.requestMillis(),
                             during.forwardMillis(), during.requestMillis() - during.forwardMillis(),
                             predictMean - during.requestMillis()));
                 }
@@ -103,24 +105,14 @@ public final class LatencyFloor implements Callable<Integer> {
         return 0;
     }
 
-    private long[] time(Runnable call) {
-        long[] nanos = new long[calls];
+    private List<Double> time(Runnable call) {
+        List<Double> millis = new ArrayList<>(calls);
         for (int i = 0; i < calls; i++) {
             long start = System.nanoTime();
             call.run();
-            nanos[i] = System.nanoTime() - start;
+            millis.add((System.nanoTime() - start) / 1e6);
         }
-        return nanos;
-    }
-
-    private static double p50(long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2] / 1e6;
-    }
-
-    private static double mean(long[] nanos) {
-        return Arrays.stream(nanos).average().orElseThrow() / 1e6;
+        return millis;
     }
 
     /** Sums and counts of the server's request and forward-pass histograms for one version. */
