@@ -66,11 +66,15 @@ class CanaryScenariosTest {
     private final AtomicBoolean sending = new AtomicBoolean(true);
     private final List<String> log = new ArrayList<>();
 
+    /** The AnalysisTemplates of rollouts/, by name. */
+    private static Map<String, AnalysisTemplate> templates;
+
     @BeforeAll
-    static void requirePrometheus() {
+    static void requirePrometheus() throws Exception {
         Required.that(Files.isExecutable(Path.of("/usr/bin/prometheus")),
                 "Debian's prometheus package is not installed (.ci/run installs it)");
         DjlOffline.enforce();
+        templates = AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts"));
     }
 
     @Test
@@ -180,8 +184,7 @@ class CanaryScenariosTest {
         assertEquals(0, canaryCallsSeenByTheGateway(), "aborted in the shadow phase, before any user call: "
                 + outcome.steps() + "\n" + String.join("\n", log));
         double secondsToAbort = (outcome.abortedAtNanos() - rolloutStartNanos) / 1e9;
-        Duration interval = AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts")).get(failingTemplate).metrics()
-                .get(0).interval();
+        Duration interval = templates.get(failingTemplate).metrics().get(0).interval();
         figure(String.format(Locale.ROOT, "%s: aborted in the shadow phase %.1f s after the rollout started, on the %d."
                 + " measurement of %s (%d failed; about %d s at the cluster's interval); no user call reached the canary",
                 scenario, secondsToAbort, failing.measurements(), failingTemplate, failing.failed(),
@@ -220,8 +223,7 @@ class CanaryScenariosTest {
                 canary.stop(Duration.ofSeconds(2));
             }
         };
-        return new LocalRollout(platform, strategy(), runner, AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts")),
-                ARGS, TIME_SCALE, log::add);
+        return new LocalRollout(platform, strategy(), runner, templates, ARGS, TIME_SCALE, log::add);
     }
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -284,8 +286,8 @@ class CanaryScenariosTest {
                 // Twice the template's minimum: increase() extrapolates a young series from its first
                 // few samples, so with bursty traffic it can cross the minimum and fall back under it
                 // at the next scrape (seen in CI: an Inconclusive first measurement).
-                int minComparisons = Integer.parseInt(AnalysisTemplate.readAll(Manifests.ROOT.resolve("rollouts"))
-                        .get("inference-canary-agreement").args().get("min-comparisons"));
+                int minComparisons = Integer.parseInt(
+                        templates.get("inference-canary-agreement").args().get("min-comparisons"));
                 awaitQuery("sum(increase(inference_shadow_comparisons_total{canary_revision=\"c4n4ry\"}[5m])) >= "
                         + 2 * minComparisons);
             }
