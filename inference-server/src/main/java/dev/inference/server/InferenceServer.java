@@ -4,7 +4,7 @@ import com.google.common.util.concurrent.MoreExecutors;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.platform.ManifestVersion;
-import dev.inference.server.api.Classifications;
+import dev.inference.server.api.ModelCalls;
 import dev.inference.server.api.DocumentedSchema;
 import dev.inference.server.api.FaultInjection;
 import dev.inference.server.api.InferenceService;
@@ -83,10 +83,10 @@ public final class InferenceServer {
             log.warn("FAULT INJECTION IS ON: +{} ms latency on every Predict, {}% of Predicts fail with INTERNAL."
                     + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);
         }
-        Classifications classifications = new Classifications(registry::get,
+        ModelCalls calls = new ModelCalls(registry::get,
                 new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer,
                 eventLoops != null ? eventLoops::current : MoreExecutors::directExecutor);
-        this.service = new InferenceService(classifications, () -> serving);
+        this.service = new InferenceService(calls, () -> serving);
         ModelHeadersInterceptor modelHeaders = new ModelHeadersInterceptor(track);
         this.grpcServer = transport
                 // Handlers only validate and enqueue, so they run on the transport's thread: no hand-off.
@@ -94,7 +94,7 @@ public final class InferenceServer {
                 .addStreamTracerFactory(openCalls)
                 .maxInboundMessageSize(config.maxMessageBytes)
                 .addService(DocumentedSchema.withComments(ServerInterceptors.intercept(service, modelHeaders)))
-                .addService(ServerInterceptors.intercept(new OpenInferenceService(classifications, () -> serving,
+                .addService(ServerInterceptors.intercept(new OpenInferenceService(calls, () -> serving,
                         ManifestVersion.of(InferenceServer.class)), modelHeaders))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
@@ -185,12 +185,11 @@ public final class InferenceServer {
             WarmUp.Outcome outcome = new WarmUp(channel, registry.get().versions()).run(budget);
             warmUp = outcome;
             if (outcome.failure() != null) {
-                log.warn("warm-up stopped after {} calls: {} {}", outcome.calls(), outcome.failure().getCode(),
+                log.warn("a warm-up call failed and its version left the warm-up: {} {}", outcome.failure().getCode(),
                         outcome.failure().getDescription());
-            } else {
-                log.info("warmed up with {} Predict calls over loopback in {} ms ({})", outcome.calls(),
-                        outcome.took().toMillis(), outcome.jitQuiet() ? "the JIT compiler went quiet" : "time limit");
             }
+            log.info("warmed up with {} calls over loopback in {} ms ({})", outcome.calls(),
+                    outcome.took().toMillis(), outcome.jitQuiet() ? "the JIT compiler went quiet" : "time limit");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

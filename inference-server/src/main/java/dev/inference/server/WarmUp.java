@@ -3,10 +3,18 @@ package dev.inference.server;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
+import dev.inference.api.tensors.BytesElements;
+import dev.inference.api.tensors.Datatype;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
-import dev.inference.api.v1.PredictResponse;
 import dev.inference.server.registry.ServedVersion;
+import dev.inference.server.tensor.TensorData;
+import dev.inference.server.tensor.TensorSpec;
+import inference.GRPCInferenceServiceGrpc;
+import inference.GrpcPredictV2.ModelInferRequest;
+import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import io.grpc.Channel;
 import io.grpc.Deadline;
 import io.grpc.Status;
@@ -14,19 +22,24 @@ import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Predict calls the server sends itself over loopback before it reports SERVING, through the whole
- * request path (Netty, gRPC, the interceptors, each version's batcher and model). A canary's first
+ * Calls the server sends itself over loopback before it reports SERVING, through the whole
+ * request path (Netty, gRPC, the interceptors, each version's batcher and model): Predict for a
+ * text classifier, ModelInfer with zeros of the graph's inputs (open dimensions 1) for a tensor model. A canary's first
  * minute is what its analysis measures and what its first users feel; without this, that minute
  * runs in the interpreter while the JIT compiler takes CPU from the model. The calls keep every
  * version's workers busy with texts of many lengths, one or several to a call, so that single
- * inputs, full batches and batches closed by the padding bound all run.
+ * inputs, full batches and batches closed by the padding bound all run. A version whose call fails
+ * (a graph that zeros do not suit, say) leaves the rotation; the others go on.
  *
  * <p>It ends when the JIT compiler has been quiet for {@link #QUIET_SLICES} slices in a row (it
  * compiled for less than a tenth of a slice in each), or when its time is spent.
@@ -50,12 +63,16 @@ final class WarmUp {
             "kind", "but", "breakfast", "came", "late");
 
     private final InferenceServiceGrpc.InferenceServiceFutureStub stub;
+    private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub openInference;
     private final List<ServedVersion> versions;
+    private final List<ServedVersion> rotation;
     private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
 
     WarmUp(Channel channel, List<ServedVersion> versions) {
         this.stub = InferenceServiceGrpc.newFutureStub(channel);
+        this.openInference = GRPCInferenceServiceGrpc.newFutureStub(channel);
         this.versions = List.copyOf(versions);
+        this.rotation = new CopyOnWriteArrayList<>(versions);
     }
 
     /**
@@ -76,7 +93,7 @@ final class WarmUp {
         long sliceEnd = start + SLICE.toNanos();
         long compiledAtSliceStart = compileMillis();
         int quietSlices = 0;
-        for (int call = 0; quietSlices < QUIET_SLICES && failure.get() == null && !end.isExpired(); ) {
+        for (int call = 0; quietSlices < QUIET_SLICES && !rotation.isEmpty() && !end.isExpired(); ) {
             long now = System.nanoTime();
             if (now >= sliceEnd) {
                 long compiled = compileMillis();
@@ -87,7 +104,13 @@ final class WarmUp {
             }
             long wait = Math.min(end.timeRemaining(TimeUnit.NANOSECONDS), sliceEnd - now);
             if (permits.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
-                send(request(call++), end, permits, answered, failure);
+                List<ServedVersion> turn = List.copyOf(rotation);
+                if (turn.isEmpty()) {
+                    permits.release();
+                } else {
+                    ServedVersion version = turn.get(call % turn.size());
+                    send(version, call(version, call++, end), permits, answered, failure);
+                }
             }
         }
         // The answers come back as the deadline passes; the batches the model is still running, and
@@ -106,11 +129,11 @@ final class WarmUp {
                 quietSlices >= QUIET_SLICES, failed);
     }
 
-    private void send(PredictRequest request, Deadline end, Semaphore permits, AtomicLong answered,
+    private void send(ServedVersion version, ListenableFuture<?> call, Semaphore permits, AtomicLong answered,
             AtomicReference<Status> failure) {
-        Futures.addCallback(stub.withDeadline(end).predict(request), new FutureCallback<PredictResponse>() {
+        Futures.addCallback(call, new FutureCallback<Object>() {
             @Override
-            public void onSuccess(PredictResponse response) {
+            public void onSuccess(Object response) {
                 answered.incrementAndGet();
                 permits.release();
             }
@@ -118,18 +141,27 @@ final class WarmUp {
             @Override
             public void onFailure(Throwable error) {
                 Status status = Status.fromThrowable(error);
-                // A call the warm-up's end caught is expected; anything else is the server failing.
+                // A call the warm-up's end caught is expected; anything else is the version failing.
                 if (status.getCode() != Status.Code.DEADLINE_EXCEEDED) {
-                    failure.compareAndSet(null, status);
+                    if (rotation.remove(version)) {
+                        failure.compareAndSet(null, status.augmentDescription(
+                                "warming up " + version.model() + "/" + version.version()));
+                    }
                 }
                 permits.release();
             }
         }, MoreExecutors.directExecutor());
     }
 
-    /** Call {@code n}: the versions in turn, text lengths in turn, every fourth call four texts long. */
-    private PredictRequest request(int n) {
-        ServedVersion version = versions.get(n % versions.size());
+    private ListenableFuture<?> call(ServedVersion version, int n, Deadline end) {
+        if (version instanceof ServedVersion.TensorVersion tensors) {
+            return openInference.withDeadline(end).modelInfer(zeros(tensors));
+        }
+        return stub.withDeadline(end).predict(request(version, n));
+    }
+
+    /** Call {@code n} to a text classifier: text lengths in turn, every fourth call four texts long. */
+    private static PredictRequest request(ServedVersion version, int n) {
         int texts = n % 4 == 3 ? 4 : 1;
         List<String> instances = new ArrayList<>(texts);
         for (int i = 0; i < texts; i++) {
@@ -137,6 +169,22 @@ final class WarmUp {
         }
         return PredictRequest.newBuilder().setModel(version.model()).setVersion(version.version())
                 .addAllInstances(instances).build();
+    }
+
+    /** A tensor model's inputs as the graph declares them, every open dimension 1, every element zero (or "0"). */
+    private static ModelInferRequest zeros(ServedVersion.TensorVersion version) {
+        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(version.model())
+                .setModelVersion(version.version());
+        for (TensorSpec spec : version.tensorModel().inputs()) {
+            long[] shape = Arrays.stream(spec.shape()).map(d -> d == TensorSpec.VARIABLE ? 1 : d).toArray();
+            int elements = (int) TensorData.elements(shape);
+            request.addInputs(InferInputTensor.newBuilder().setName(spec.name()).setDatatype(spec.datatype().name())
+                    .addAllShape(Arrays.stream(shape).boxed().toList()));
+            request.addRawInputContents(spec.datatype() == Datatype.BYTES
+                    ? BytesElements.encode(Collections.nCopies(elements, ByteString.copyFromUtf8("0")))
+                    : ByteString.copyFrom(new byte[elements * spec.datatype().size()]));
+        }
+        return request.build();
     }
 
     private static String text(int words, int offset) {

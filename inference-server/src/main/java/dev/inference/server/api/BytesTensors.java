@@ -1,20 +1,14 @@
 package dev.inference.server.api;
 
 import com.google.protobuf.ByteString;
+import dev.inference.api.tensors.BytesElements;
 import io.grpc.StatusException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
-/**
- * The Open Inference Protocol's encodings of tensor data that the classifier reads and writes: BYTES
- * elements as UTF-8 text, raw BYTES as, per element, a 4-byte little-endian length and then the
- * bytes, and raw FP32 as little-endian floats, all row-major.
- */
+/** BYTES tensors as the server reads them: raw elements with errors as statuses, elements as UTF-8 text. */
 final class BytesTensors {
 
     private BytesTensors() {}
@@ -26,41 +20,11 @@ final class BytesTensors {
      * @throws StatusException INVALID_ARGUMENT naming the tensor, the byte and what was wrong
      */
     static List<ByteString> decodeRaw(ByteString raw, String tensor) throws StatusException {
-        ByteBuffer buffer = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        List<ByteString> elements = new ArrayList<>();
-        while (buffer.hasRemaining()) {
-            int at = buffer.position();
-            if (buffer.remaining() < Integer.BYTES) {
-                throw RequestLimits.invalid(tensor + ": raw contents end inside the 4-byte length of element "
-                        + elements.size() + " (at byte " + at + ")");
-            }
-            long length = Integer.toUnsignedLong(buffer.getInt());
-            if (length > buffer.remaining()) {
-                throw RequestLimits.invalid(tensor + ": element " + elements.size() + " declares " + length
-                        + " bytes at byte " + at + " but only " + buffer.remaining() + " remain");
-            }
-            elements.add(raw.substring(buffer.position(), buffer.position() + (int) length));
-            buffer.position(buffer.position() + (int) length);
+        try {
+            return BytesElements.decode(raw);
+        } catch (IllegalArgumentException e) {
+            throw RequestLimits.invalid(tensor + ": " + e.getMessage());
         }
-        return elements;
-    }
-
-    static ByteString encodeRaw(List<ByteString> elements) {
-        int size = elements.stream().mapToInt(element -> Integer.BYTES + element.size()).sum();
-        ByteBuffer buffer = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        for (ByteString element : elements) {
-            buffer.putInt(element.size());
-            element.copyTo(buffer);
-        }
-        return ByteString.copyFrom(buffer.flip());
-    }
-
-    static ByteString encodeRawFp32(float[] values) {
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (float value : values) {
-            buffer.putFloat(value);
-        }
-        return ByteString.copyFrom(buffer.array());
     }
 
     /** The element as text; malformed UTF-8 is an error, never silently replaced. */

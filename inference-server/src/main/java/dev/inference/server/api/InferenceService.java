@@ -20,31 +20,34 @@ import java.util.function.BooleanSupplier;
 
 /**
  * {@code inference.v1.InferenceService}: validates a request and classifies its texts with the
- * resolved model version ({@link Classifications}). Never blocks the calling thread.
+ * resolved model version ({@link ModelCalls}). Predict serves text classifiers; GetModel and
+ * ListModels describe models of every task. Never blocks the calling thread.
  */
 public final class InferenceService extends InferenceServiceGrpc.InferenceServiceImplBase {
 
-    private final Classifications classifications;
+    private final ModelCalls calls;
     private final BooleanSupplier serving;
 
     /** @param serving false while starting and draining */
-    public InferenceService(Classifications classifications, BooleanSupplier serving) {
-        this.classifications = classifications;
+    public InferenceService(ModelCalls calls, BooleanSupplier serving) {
+        this.calls = calls;
         this.serving = serving;
     }
 
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
-        classifications.classify(request.getModel(), request.getVersion(), served -> {
-            classifications.limits().checkTexts(request.getInstancesList(), "instances", "too many instances");
-            return request.getInstancesList();
+        calls.call(request.getModel(), request.getVersion(), served -> {
+            ServedVersion.ClassifierVersion classifier = ModelCalls.classifier(served, "Predict");
+            calls.limits().checkTexts(request.getInstancesList(), "instances", "too many instances");
+            return (callerGone, completions) ->
+                    classifier.batcher().submit(request.getInstancesList(), callerGone, completions);
         }, (ServerCallStreamObserver<PredictResponse>) observer, InferenceService::response);
     }
 
     @Override
     public void getModel(GetModelRequest request, StreamObserver<ModelInfo> observer) {
         try {
-            observer.onNext(describe(classifications.loaded().model(request.getModel())));
+            observer.onNext(describe(calls.loaded().model(request.getModel())));
             observer.onCompleted();
         } catch (StatusException e) {
             observer.onError(e);
@@ -55,7 +58,7 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
         try {
             ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
-            for (ModelRegistry.ServedModel model : classifications.loaded().models()) {
+            for (ModelRegistry.ServedModel model : calls.loaded().models()) {
                 response.addModels(describe(model));
             }
             observer.onNext(response.build());
@@ -69,22 +72,28 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
         ModelInfo.Builder info = ModelInfo.newBuilder()
                 .setName(model.name())
                 .setDefaultVersion(model.defaultVersion())
-                .setMaxInstances(classifications.limits().maxInstances())
-                .setMaxInstanceChars(classifications.limits().maxInstanceChars());
+                .setMaxInstances(calls.limits().maxInstances())
+                .setMaxInstanceChars(calls.limits().maxInstanceChars());
         for (ServedVersion version : model.versions().values()) {
-            info.addVersions(ModelVersionInfo.newBuilder()
+            ModelVersionInfo.Builder described = ModelVersionInfo.newBuilder()
                     .setVersion(version.version())
                     .setReady(serving.getAsBoolean())
-                    .addAllLabels(version.classifier().labels())
                     .setMaxBatchSize(version.batcher().settings().maxBatchSize())
-                    .setTask(version.classifier().config().task())
-                    .setMaxSequenceLength(version.classifier().config().maxSequenceLength()));
+                    .setTask(version.task().id());
+            if (version instanceof ServedVersion.ClassifierVersion classifier) {
+                described.addAllLabels(classifier.classifier().labels())
+                        .setMaxSequenceLength(classifier.classifier().config().maxSequenceLength());
+            } else if (version instanceof ServedVersion.TensorVersion tensors && !tensors.batched()) {
+                // Triton's max_batch_size: 0 for a model that runs each call alone.
+                described.setMaxBatchSize(0);
+            }
+            info.addVersions(described);
         }
         return info.build();
     }
 
     private static PredictResponse response(ServedVersion served, List<Classification> results) {
-        List<String> labels = served.classifier().labels();
+        List<String> labels = ((ServedVersion.ClassifierVersion) served).classifier().labels();
         PredictResponse.Builder response = PredictResponse.newBuilder()
                 .setModel(served.model())
                 .setModelVersion(served.version());

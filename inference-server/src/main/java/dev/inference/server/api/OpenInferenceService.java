@@ -2,7 +2,11 @@ package dev.inference.server.api;
 
 import com.google.gson.JsonArray;
 import com.google.protobuf.ByteString;
+import dev.inference.api.tensors.BytesElements;
+import dev.inference.api.tensors.Datatype;
 import dev.inference.server.model.Classification;
+import dev.inference.server.tensor.TensorData;
+import dev.inference.server.tensor.TensorSpec;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.ServedVersion;
 import inference.GRPCInferenceServiceGrpc;
@@ -36,10 +40,11 @@ import java.util.stream.IntStream;
 
 /**
  * The Open Inference Protocol v2 ({@code inference.GRPCInferenceService}, KServe's "predict v2",
- * as tritonclient, the KServe SDK and perf_analyzer speak it) over the same models, limits,
- * batcher, deadlines and metrics as {@code inference.v1} ({@link Classifications}).
+ * as tritonclient, the KServe SDK and perf_analyzer speak it) over models of every task, with the
+ * same limits, batcher, deadlines and metrics as {@code inference.v1} ({@link ModelCalls}).
  *
- * <p>A text classifier takes one BYTES input {@value #INPUT} of shape [N] or [N, 1], UTF-8 text, typed
+ * <p>A tensor model takes and gives the tensors its graph declares ({@link TensorInfer}); its
+ * metadata reports them, with -1 for every open dimension. A text classifier takes one BYTES input {@value #INPUT} of shape [N] or [N, 1], UTF-8 text, typed
  * ({@code bytes_contents}) or raw ({@code raw_input_contents}); it gives a BYTES output
  * {@value #LABEL_OUTPUT} [N] and an FP32 output {@value #PROBABILITIES_OUTPUT} [N, labels], whose
  * column order the output's {@value #LABELS_PARAMETER} parameter lists. Outputs are raw when the
@@ -62,7 +67,7 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
     private static final String FP32 = "FP32";
     private static final String TENSOR = "input \"" + INPUT + "\"";
 
-    private final Classifications classifications;
+    private final ModelCalls calls;
     private final BooleanSupplier serving;
     private final String serverVersion;
 
@@ -70,8 +75,8 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
      * @param serving false while starting and draining
      * @param serverVersion what ServerMetadata reports
      */
-    public OpenInferenceService(Classifications classifications, BooleanSupplier serving, String serverVersion) {
-        this.classifications = classifications;
+    public OpenInferenceService(ModelCalls calls, BooleanSupplier serving, String serverVersion) {
+        this.calls = calls;
         this.serving = serving;
         this.serverVersion = serverVersion;
     }
@@ -94,7 +99,7 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
         try {
             boolean ready = serving.getAsBoolean();
             if (ready) {
-                classifications.loaded().resolve(request.getName(), request.getVersion());
+                calls.loaded().resolve(request.getName(), request.getVersion());
             }
             observer.onNext(ModelReadyResponse.newBuilder().setReady(ready).build());
             observer.onCompleted();
@@ -113,16 +118,22 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
     @Override
     public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> observer) {
         try {
-            ModelRegistry registry = classifications.loaded();
+            ModelRegistry registry = calls.loaded();
             ServedVersion served = registry.resolve(request.getName(), request.getVersion());
-            observer.onNext(ModelMetadataResponse.newBuilder()
+            ModelMetadataResponse.Builder metadata = ModelMetadataResponse.newBuilder()
                     .setName(served.model())
                     .addAllVersions(registry.model(served.model()).versions().keySet())
-                    .setPlatform(PLATFORM)
-                    .addInputs(tensor(INPUT, BYTES, -1))
-                    .addOutputs(tensor(LABEL_OUTPUT, BYTES, -1))
-                    .addOutputs(tensor(PROBABILITIES_OUTPUT, FP32, -1, served.classifier().labels().size()))
-                    .build());
+                    .setPlatform(PLATFORM);
+            if (served instanceof ServedVersion.TensorVersion tensors) {
+                tensors.tensorModel().inputs().forEach(spec -> metadata.addInputs(tensor(spec)));
+                tensors.tensorModel().outputs().forEach(spec -> metadata.addOutputs(tensor(spec)));
+            } else {
+                metadata.addInputs(tensor(INPUT, BYTES, -1))
+                        .addOutputs(tensor(LABEL_OUTPUT, BYTES, -1))
+                        .addOutputs(tensor(PROBABILITIES_OUTPUT, FP32, -1,
+                                ((ServedVersion.ClassifierVersion) served).classifier().labels().size()));
+            }
+            observer.onNext(metadata.build());
             observer.onCompleted();
         } catch (StatusException e) {
             observer.onError(e);
@@ -132,8 +143,12 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
         Infer infer = new Infer(request);
-        classifications.classify(request.getModelName(), request.getModelVersion(), infer::texts,
+        calls.call(request.getModelName(), request.getModelVersion(), infer::read,
                 (ServerCallStreamObserver<ModelInferResponse>) observer, infer::response);
+    }
+
+    private static TensorMetadata tensor(TensorSpec spec) {
+        return tensor(spec.name(), spec.datatype().name(), spec.shape());
     }
 
     private static TensorMetadata tensor(String name, String datatype, long... shape) {
@@ -144,11 +159,12 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
         return tensor.build();
     }
 
-    /** One ModelInfer call: its texts and outputs read once the model version is known. */
+    /** One ModelInfer call: its inputs and outputs read once the model version, and so its task, is known. */
     private final class Infer {
         private final ModelInferRequest request;
         private final boolean raw;
         private List<Output> outputs;
+        private TensorInfer tensors;
 
         Infer(ModelInferRequest request) {
             this.request = request;
@@ -158,7 +174,24 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
         /** An output to return; {@code classification} 0 for the plain tensor. */
         private record Output(String name, int classification) {}
 
-        List<String> texts(ServedVersion served) throws StatusException {
+        ModelCalls.Submission<Object> read(ServedVersion served) throws StatusException {
+            if (served instanceof ServedVersion.TensorVersion version) {
+                tensors = TensorInfer.read(request, version, calls.limits());
+                return ModelCalls.submission(version.batcher(), tensors.tensors().rows());
+            }
+            ServedVersion.ClassifierVersion classifier = (ServedVersion.ClassifierVersion) served;
+            return ModelCalls.submission(classifier.batcher(), texts(classifier));
+        }
+
+        @SuppressWarnings("unchecked") // the batcher of the version read() saw gives these outputs
+        ModelInferResponse response(ServedVersion served, List<Object> results) {
+            if (tensors != null) {
+                return tensors.response((List<List<TensorData>>) (List<?>) results);
+            }
+            return classified((ServedVersion.ClassifierVersion) served, (List<Classification>) (List<?>) results);
+        }
+
+        private List<String> texts(ServedVersion.ClassifierVersion served) throws StatusException {
             if (request.getInputsCount() == 0) {
                 throw RequestLimits.invalid("the request has no inputs; the model takes one BYTES " + TENSOR
                         + " of shape [N] or [N, 1]");
@@ -204,7 +237,7 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
             for (int i = 0; i < elements.size(); i++) {
                 texts.add(BytesTensors.utf8(elements.get(i), TENSOR, i));
             }
-            classifications.limits().checkTexts(texts, TENSOR, "too many texts in " + TENSOR);
+            calls.limits().checkTexts(texts, TENSOR, "too many texts in " + TENSOR);
             return texts;
         }
 
@@ -235,7 +268,7 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
             return wanted;
         }
 
-        ModelInferResponse response(ServedVersion served, List<Classification> results) {
+        private ModelInferResponse classified(ServedVersion.ClassifierVersion served, List<Classification> results) {
             List<String> labels = served.classifier().labels();
             ModelInferResponse.Builder response = ModelInferResponse.newBuilder()
                     .setModelName(served.model())
@@ -257,13 +290,13 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
                     for (int i = 0; i < results.size(); i++) {
                         System.arraycopy(results.get(i).probabilities(), 0, values, i * labels.size(), labels.size());
                     }
+                    InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+                    for (float value : values) {
+                        contents.addFp32Contents(value);
+                    }
                     if (raw) {
-                        response.addRawOutputContents(BytesTensors.encodeRawFp32(values));
+                        response.addRawOutputContents(Datatype.FP32.typedToRaw(contents.build()));
                     } else {
-                        InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-                        for (float value : values) {
-                            contents.addFp32Contents(value);
-                        }
                         tensor.setContents(contents);
                     }
                 }
@@ -275,7 +308,7 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
         private void bytes(InferOutputTensor.Builder tensor, ModelInferResponse.Builder response, List<String> values) {
             List<ByteString> elements = values.stream().map(ByteString::copyFromUtf8).toList();
             if (raw) {
-                response.addRawOutputContents(BytesTensors.encodeRaw(elements));
+                response.addRawOutputContents(BytesElements.encode(elements));
             } else {
                 tensor.setContents(InferTensorContents.newBuilder().addAllBytesContents(elements));
             }

@@ -29,6 +29,11 @@ public record BatchingSettings(
                 : new BatchingSettings(workers, most, maxQueueDelay, queueCapacity, maxPaddingRatio);
     }
 
+    /** These settings with {@code count} workers. */
+    public BatchingSettings withWorkers(int count) {
+        return new BatchingSettings(count, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio);
+    }
+
     public BatchingSettings {
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be at least 1, was " + workers);

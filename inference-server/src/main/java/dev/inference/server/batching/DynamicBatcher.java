@@ -18,6 +18,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     private final String name;
     private final BatchModel<I, O> model;
     private final ToIntFunction<? super I> length;
+    private final Function<? super I, ?> batchKey;
     private final BatchingSettings settings;
     private final BatchObserver<? super O> observer;
     /**
@@ -66,16 +68,29 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     private volatile boolean closed;
 
     /**
+     * A batcher whose inputs may all share a batch, padding bound permitting.
+     *
+     * @see #DynamicBatcher(String, BatchModel, ToIntFunction, Function, BatchingSettings, BatchObserver)
+     */
+    public DynamicBatcher(String name, BatchModel<I, O> model, ToIntFunction<? super I> length,
+            BatchingSettings settings, BatchObserver<? super O> observer) {
+        this(name, model, length, input -> null, settings, observer);
+    }
+
+    /**
      * Starts the workers, each asking {@code model} for its own {@link BatchWorker}.
      *
      * @param name what the logs and errors call this batcher, such as {@code sentiment/2}
      * @param length an input's length in the units the model pads (tokens, or an estimate of them)
+     * @param batchKey inputs whose keys differ never share a batch (a tensor model's rows of other
+     *     shapes): the first that differs closes the batch and waits at the head of the queue
      */
     public DynamicBatcher(String name, BatchModel<I, O> model, ToIntFunction<? super I> length,
-            BatchingSettings settings, BatchObserver<? super O> observer) {
+            Function<? super I, ?> batchKey, BatchingSettings settings, BatchObserver<? super O> observer) {
         this.name = Objects.requireNonNull(name);
         this.model = Objects.requireNonNull(model);
         this.length = Objects.requireNonNull(length);
+        this.batchKey = Objects.requireNonNull(batchKey);
         this.settings = Objects.requireNonNull(settings);
         this.observer = Objects.requireNonNull(observer);
         this.capacity = new Semaphore(settings.queueCapacity());
@@ -308,12 +323,18 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         final List<QueuedInput<I, O>> inputs = new ArrayList<>(settings.maxBatchSize());
         long realLength;
         int longest;
+        Object key;
 
-        /** Adds {@code input} if there is room and the padding stays within the bound with it. */
+        /** Adds {@code input} if there is room, its key matches and the padding stays within the bound with it. */
         boolean offer(QueuedInput<I, O> input) {
             if (inputs.size() >= settings.maxBatchSize()) {
                 return false;
             }
+            Object inputKey = batchKey.apply(input.input);
+            if (!inputs.isEmpty() && !Objects.equals(key, inputKey)) {
+                return false;
+            }
+            key = inputKey;
             int inputLength = Math.max(1, length.applyAsInt(input.input));
             double padded = (double) Math.max(longest, inputLength) * (inputs.size() + 1);
             if (!inputs.isEmpty() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
@@ -329,6 +350,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             inputs.clear();
             realLength = 0;
             longest = 0;
+            key = null;
         }
     }
 

@@ -9,8 +9,11 @@ import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The meters of one model version, fed by its batcher and by the Predict calls it serves. */
-public final class VersionMetrics implements BatchObserver<Classification> {
+/**
+ * The meters of one model version, fed by its batcher and by the calls it serves. A version with
+ * labels (a classifier) counts its predictions by label; a tensor model has none.
+ */
+public final class VersionMetrics implements BatchObserver<Object> {
 
     private final InferenceMetrics metrics;
     private final String model;
@@ -35,14 +38,16 @@ public final class VersionMetrics implements BatchObserver<Classification> {
     }
 
     @Override
-    public void batchCompleted(List<? extends Classification> results, long forwardNanos) {
+    public void batchCompleted(List<?> outputs, long forwardNanos) {
         if (!metrics.recording()) {
             return;
         }
         modelDuration.record(forwardNanos, TimeUnit.NANOSECONDS);
-        batchSize.record(results.size());
-        for (Classification result : results) {
-            predictionsByLabel[result.labelIndex()].increment();
+        batchSize.record(outputs.size());
+        if (predictionsByLabel.length > 0) {
+            for (Object output : outputs) {
+                predictionsByLabel[((Classification) output).labelIndex()].increment();
+            }
         }
     }
 

@@ -7,13 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Reads the small JSON files of a model version, with errors that name the file and the problem. */
-final class JsonFiles {
+public final class JsonFiles {
 
     private static final Gson GSON = new Gson();
 
     private JsonFiles() {}
 
-    static <T> T read(Path file, Class<T> type) throws IOException {
+    public static <T> T read(Path file, Class<T> type) throws IOException {
         try (Reader reader = Files.newBufferedReader(file)) {
             T value = GSON.fromJson(reader, type);
             if (value == null) {

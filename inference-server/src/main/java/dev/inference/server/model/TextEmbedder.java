@@ -6,7 +6,6 @@ import ai.djl.Model;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.inference.Predictor;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession.SessionOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.Map;
  */
 public final class TextEmbedder implements AutoCloseable {
 
-    public static final String MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
     private static final String ENGINE = "OnnxRuntime";
 
@@ -52,35 +50,22 @@ public final class TextEmbedder implements AutoCloseable {
                 .build();
         Model model = Model.newInstance(versionDir.toString(), Device.cpu(), ENGINE);
         try {
-            model.load(versionDir, MODEL_FILE, Map.of("sessionOptions", sessionOptions(intraOpThreads)));
+            model.load(versionDir, OnnxSessions.MODEL_FILE, Map.of("sessionOptions", OnnxSessions.options(intraOpThreads)));
         } catch (MalformedModelException | OrtException | IOException e) {
             model.close();
             tokenizer.close();
-            throw new IOException("cannot load " + versionDir.resolve(MODEL_FILE) + ": " + e.getMessage(), e);
+            throw new IOException("cannot load " + versionDir.resolve(OnnxSessions.MODEL_FILE) + ": " + e.getMessage(), e);
         }
         List<String> inputs = model.describeInput().keys();
         if (!inputs.contains("input_ids") || !inputs.contains("attention_mask")) {
             model.close();
             tokenizer.close();
-            throw new IOException(versionDir.resolve(MODEL_FILE)
+            throw new IOException(versionDir.resolve(OnnxSessions.MODEL_FILE)
                     + " must take input_ids and attention_mask, it takes " + inputs);
         }
         EmbeddingTranslator translator = new EmbeddingTranslator(
                 tokenizer, inputs.contains("token_type_ids"), config.pooling(), config.normalize());
         return new TextEmbedder(model, tokenizer, translator);
-    }
-
-    private static SessionOptions sessionOptions(int intraOpThreads) throws OrtException {
-        SessionOptions options = new SessionOptions();
-        options.setIntraOpNumThreads(intraOpThreads);
-        options.setInterOpNumThreads(1);
-        options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
-        options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
-        // Spinning threads burn the other worker's core while waiting for work and make
-        // latencies bimodal on a small machine.
-        options.addConfigEntry("session.intra_op.allow_spinning", "0");
-        options.addConfigEntry("session.inter_op.allow_spinning", "0");
-        return options;
     }
 
     /** A new predictor for one worker thread: a batch of texts in, one sentence vector per text out. */

@@ -4,9 +4,11 @@ import dev.inference.server.batching.BatchingSettings;
 import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.VersionMetrics;
-import dev.inference.server.model.Classification;
 import dev.inference.server.model.ModelRepository;
 import dev.inference.server.model.TextClassifier;
+import dev.inference.server.model.VersionSettings;
+import dev.inference.server.tensor.TensorModel;
+import dev.inference.server.tensor.TensorRow;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +23,7 @@ import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Loads and warms up every version of a model repository, in parallel. */
+/** Loads and warms up every version of a model repository, of every task, in parallel. */
 public final class ModelLoader {
 
     private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
@@ -58,8 +60,8 @@ public final class ModelLoader {
             }
             ModelRegistry registry = new ModelRegistry(versions, defaultVersions);
             for (ModelRegistry.ServedModel model : registry.models()) {
-                List<DynamicBatcher<String, Classification>> batchers =
-                        model.versions().values().stream().map(ServedVersion::batcher).toList();
+                List<DynamicBatcher<?, ?>> batchers =
+                        model.versions().values().stream().<DynamicBatcher<?, ?>>map(ServedVersion::batcher).toList();
                 metrics.registerQueue(model.name(), () -> batchers.stream().mapToInt(DynamicBatcher::queueDepth).sum(),
                         batchers.size() * batching.queueCapacity());
                 log.info("model {}: versions {}, default {}", model.name(), model.versions().keySet(),
@@ -79,32 +81,66 @@ public final class ModelLoader {
 
     private ServedVersion loadVersion(ModelRepository.VersionLocation location) throws IOException, InterruptedException {
         long start = System.nanoTime();
-        TextClassifier classifier =
-                TextClassifier.load(location.model(), location.version(), location.directory(), intraOpThreads);
-        VersionMetrics versionMetrics = metrics.forVersion(location.model(), location.version(), classifier.labels());
-        Integer versionMax = classifier.config().maxBatchSize();
-        BatchingSettings settings = versionMax == null ? batching : batching.capBatchSize(versionMax);
-        DynamicBatcher<String, Classification> batcher = new DynamicBatcher<>(classifier.toString(), classifier,
-                classifier::estimatedTokens, settings, versionMetrics);
-        if (!batcher.awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            batcher.close();
-            classifier.close();
-            throw new IOException(classifier + " did not start its workers within " + WARM_UP_TIMEOUT_SECONDS
-                    + " s (the log says why)");
+        VersionSettings settings = VersionSettings.read(location.directory());
+        ServedVersion version = switch (location.task()) {
+            case TEXT_CLASSIFICATION -> loadClassifier(location, settings);
+            case TENSOR -> loadTensorModel(location, settings);
+        };
+        if (!version.batcher().awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            version.close();
+            throw new IOException(location.model() + "/" + location.version() + " did not start its workers within "
+                    + WARM_UP_TIMEOUT_SECONDS + " s (the log says why)");
         }
         metrics.registerReadiness(location.model(), location.version(), serving);
-        log.info("loaded {} from {} in {} ms ({} workers, max batch {}, labels {})", classifier, location.directory(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), settings.workers(), settings.maxBatchSize(),
-                classifier.labels());
-        return new ServedVersion(classifier, batcher, versionMetrics);
+        log.info("loaded {}/{} ({}) from {} in {} ms ({} workers, max batch {})", location.model(),
+                location.version(), location.task().id(), location.directory(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), version.batcher().settings().workers(),
+                version.batcher().settings().maxBatchSize());
+        return version;
+    }
+
+    private ServedVersion loadClassifier(ModelRepository.VersionLocation location, VersionSettings settings)
+            throws IOException {
+        TextClassifier classifier = TextClassifier.load(location.model(), location.version(), location.directory(),
+                settings.intraOpThreads(intraOpThreads));
+        VersionMetrics versionMetrics = metrics.forVersion(location.model(), location.version(), classifier.labels());
+        BatchingSettings batchingSettings = batchingFor(settings);
+        Integer configuredMax = classifier.config().maxBatchSize();
+        if (configuredMax != null) {
+            batchingSettings = batchingSettings.capBatchSize(configuredMax);
+        }
+        return new ServedVersion.ClassifierVersion(classifier, new DynamicBatcher<>(classifier.toString(), classifier,
+                classifier::estimatedTokens, batchingSettings, versionMetrics), versionMetrics);
+    }
+
+    private ServedVersion loadTensorModel(ModelRepository.VersionLocation location, VersionSettings settings)
+            throws IOException {
+        TensorModel model = TensorModel.load(location.model(), location.version(), location.directory(),
+                settings.intraOpThreads(intraOpThreads));
+        boolean batched = model.batchable() && !Integer.valueOf(0).equals(settings.maxBatchSize());
+        if (!model.batchable() && settings.maxBatchSize() != null && settings.maxBatchSize() > 0) {
+            model.close();
+            throw new IOException(location.directory().resolve(VersionSettings.FILE_NAME) + " asks for batches of "
+                    + settings.maxBatchSize() + ", but not every input and output of the graph has an open first"
+                    + " dimension to stack calls along; set maxBatchSize to 0");
+        }
+        VersionMetrics versionMetrics = metrics.forVersion(location.model(), location.version(), List.of());
+        // An unbatched call is one unit of the batcher: it runs alone.
+        BatchingSettings batchingSettings = batched ? batchingFor(settings) : batchingFor(settings).capBatchSize(1);
+        return new ServedVersion.TensorVersion(model, new DynamicBatcher<>(model.toString(), model, row -> 1,
+                TensorRow::batchKey, batchingSettings, versionMetrics), versionMetrics, batched);
+    }
+
+    /** The server's batching, with what the version's settings override. */
+    private BatchingSettings batchingFor(VersionSettings settings) {
+        BatchingSettings own = settings.workers() == null ? batching : batching.withWorkers(settings.workers());
+        return settings.maxBatchSize() == null ? own : own.capBatchSize(Math.max(1, settings.maxBatchSize()));
     }
 
     private static void closeQuietly(Future<ServedVersion> loading) {
         try {
             if (loading.isDone() && !loading.isCancelled()) {
-                ServedVersion version = loading.get();
-                version.batcher().close();
-                version.classifier().close();
+                loading.get().close();
             } else {
                 loading.cancel(true);
             }

@@ -88,9 +88,6 @@ public final class ModelRegistry implements AutoCloseable {
     /** Drains every batcher, then releases the models. */
     @Override
     public void close() {
-        versions().parallelStream().forEach(version -> {
-            version.batcher().close();
-            version.classifier().close();
-        });
+        versions().parallelStream().forEach(ServedVersion::close);
     }
 }

@@ -3,17 +3,83 @@ package dev.inference.server.registry;
 import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.metrics.VersionMetrics;
 import dev.inference.server.model.Classification;
+import dev.inference.server.model.Task;
 import dev.inference.server.model.TextClassifier;
+import dev.inference.server.tensor.TensorData;
+import dev.inference.server.tensor.TensorModel;
+import dev.inference.server.tensor.TensorRow;
+import java.util.List;
 
-/** A loaded model version, the batcher in front of it and its meters. */
-public record ServedVersion(
-        TextClassifier classifier, DynamicBatcher<String, Classification> batcher, VersionMetrics metrics) {
+/** A loaded model version of any task: its pipeline, the batcher in front of it and its meters. */
+public sealed interface ServedVersion permits ServedVersion.ClassifierVersion, ServedVersion.TensorVersion {
 
-    public String model() {
-        return classifier.model();
+    String model();
+
+    String version();
+
+    Task task();
+
+    DynamicBatcher<?, ?> batcher();
+
+    VersionMetrics metrics();
+
+    /** Drains the batcher, then releases the model. */
+    void close();
+
+    /** A text classifier: texts in, one classification per text out. */
+    record ClassifierVersion(TextClassifier classifier, DynamicBatcher<String, Classification> batcher,
+            VersionMetrics metrics) implements ServedVersion {
+
+        @Override
+        public String model() {
+            return classifier.model();
+        }
+
+        @Override
+        public String version() {
+            return classifier.version();
+        }
+
+        @Override
+        public Task task() {
+            return Task.TEXT_CLASSIFICATION;
+        }
+
+        @Override
+        public void close() {
+            batcher.close();
+            classifier.close();
+        }
     }
 
-    public String version() {
-        return classifier.version();
+    /**
+     * A tensor model.
+     *
+     * @param batched whether calls are stacked along the first dimension and run as rows; otherwise
+     *     each call runs alone, its tensors as they came
+     */
+    record TensorVersion(TensorModel tensorModel, DynamicBatcher<TensorRow, List<TensorData>> batcher,
+            VersionMetrics metrics, boolean batched) implements ServedVersion {
+
+        @Override
+        public String model() {
+            return tensorModel.model();
+        }
+
+        @Override
+        public String version() {
+            return tensorModel.version();
+        }
+
+        @Override
+        public Task task() {
+            return Task.TENSOR;
+        }
+
+        @Override
+        public void close() {
+            batcher.close();
+            tensorModel.close();
+        }
     }
 }

@@ -27,13 +27,33 @@ class ModelRepositoryTest {
     }
 
     @Test
-    void versionMissingAFileIsReportedByName(@TempDir Path root) throws Exception {
+    void eachFolderIsInterpretedFromItsFiles(@TempDir Path root) throws Exception {
+        completeVersion(root.resolve("sentiment").resolve("1"));
+        Path tensor = Files.createDirectories(root.resolve("fraud").resolve("3"));
+        Files.writeString(tensor.resolve("model.onnx"), "");
+        Files.writeString(tensor.resolve(VersionSettings.FILE_NAME), "{\"maxBatchSize\": 0}");
+
+        assertEquals(List.of(Task.TENSOR, Task.TEXT_CLASSIFICATION),
+                ModelRepository.scan(root).stream().map(ModelRepository.VersionLocation::task).toList());
+    }
+
+    @Test
+    void aFolderThatIsNeitherIsRefusedNamingTheFolderTheFileAndTheReason(@TempDir Path root) throws Exception {
         Path version = root.resolve("sentiment").resolve("1");
         completeVersion(version);
         Files.delete(version.resolve("head.json"));
-
         IOException error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
-        assertTrue(error.getMessage().endsWith("has no head.json"), error.getMessage());
+        assertTrue(error.getMessage().startsWith("model version " + version + " has config.json but no head.json"),
+                error.getMessage());
+
+        completeVersion(version);
+        Files.delete(version.resolve("tokenizer.json"));
+        error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
+        assertTrue(error.getMessage().contains(version + " has head.json but no tokenizer.json"), error.getMessage());
+
+        Files.delete(version.resolve("model.onnx"));
+        error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
+        assertTrue(error.getMessage().endsWith(version + " has no model.onnx"), error.getMessage());
     }
 
     @Test

@@ -31,7 +31,8 @@ class ModelRegistryTest {
             try {
                 TextClassifier classifier = TextClassifier.load("sentiment", version,
                         Path.of("target/model-repository/sentiment").resolve(version), 1);
-                return new ServedVersion(classifier, new DynamicBatcher<>(classifier.toString(), classifier,
+                return (ServedVersion) new ServedVersion.ClassifierVersion(classifier,
+                        new DynamicBatcher<>(classifier.toString(), classifier,
                         classifier::estimatedTokens, settings, new BatchObserver<>() {}), null);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);

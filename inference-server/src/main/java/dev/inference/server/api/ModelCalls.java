@@ -1,8 +1,9 @@
 package dev.inference.server.api;
 
+import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.batching.RejectedException;
 import dev.inference.server.metrics.InferenceMetrics;
-import dev.inference.server.model.Classification;
+import dev.inference.server.model.Task;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.ServedVersion;
 import io.grpc.Context;
@@ -10,30 +11,38 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One classification call, whichever API it came through: resolves the model version, takes the
- * call's texts, applies the fault injection, hands the texts to the version's batcher and answers
- * exactly once, recording the call in the metrics. Never blocks the calling thread.
+ * One call to a model, of any task and whichever API it came through: resolves the model version,
+ * reads the call's inputs for it, applies the fault injection, hands the inputs to the version's
+ * batcher and answers exactly once, recording the call in the metrics. Never blocks the calling thread.
  */
-public final class Classifications {
+public final class ModelCalls {
 
-    /** The texts of a call, read once the model version is known: a malformed request fails here. */
-    interface Texts {
-        List<String> read(ServedVersion served) throws StatusException;
+    /** The inputs of a call, read once the model version is known: a malformed request fails here. */
+    interface Inputs<O> {
+        Submission<O> read(ServedVersion served) throws StatusException;
     }
 
-    private static final Logger log = LoggerFactory.getLogger(Classifications.class);
+    /** Read inputs, ready for the version's batcher. */
+    interface Submission<O> {
+        CompletableFuture<List<O>> submit(BooleanSupplier callerGone, Executor completions);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(ModelCalls.class);
 
     private final Supplier<ModelRegistry> registry;
     private final RequestLimits limits;
@@ -48,7 +57,7 @@ public final class Classifications {
      * @param replies where the answer to a call arriving on the current thread is best sent from:
      *     its transport's event loop
      */
-    public Classifications(Supplier<ModelRegistry> registry, RequestLimits limits, FaultInjection faults,
+    public ModelCalls(Supplier<ModelRegistry> registry, RequestLimits limits, FaultInjection faults,
             InferenceMetrics metrics, ScheduledExecutorService delayer, Supplier<Executor> replies) {
         this.registry = registry;
         this.limits = limits;
@@ -63,11 +72,11 @@ public final class Classifications {
     }
 
     /**
-     * Classifies the texts and answers the call with {@code response}, or with the status that
-     * says what was wrong.
+     * Runs the call's inputs through the version and answers the call with {@code response}, or
+     * with the status that says what was wrong.
      */
-    <R> void classify(String model, String version, Texts texts, ServerCallStreamObserver<R> call,
-            BiFunction<ServedVersion, List<Classification>, R> response) {
+    <O, R> void call(String model, String version, Inputs<O> inputs, ServerCallStreamObserver<R> call,
+            BiFunction<ServedVersion, List<O>, R> response) {
         long start = System.nanoTime();
         // The batcher learns of cancellation from the Context; the handler only stops the
         // observer from throwing when a late response meets a cancelled call.
@@ -83,10 +92,10 @@ public final class Classifications {
             return;
         }
         ModelHeadersInterceptor.recordServedVersion(served.version());
-        PendingCall<R> pending = new PendingCall<>(call, served, start, response);
-        List<String> read;
+        PendingCall<O, R> pending = new PendingCall<>(call, served, start, response);
+        Submission<O> read;
         try {
-            read = texts.read(served);
+            read = inputs.read(served);
         } catch (StatusException e) {
             pending.fail(e.getStatus());
             return;
@@ -110,7 +119,32 @@ public final class Classifications {
         return loaded;
     }
 
-    private <R> void enqueue(List<String> texts, PendingCall<R> pending, Context context, Executor replyOn) {
+    /**
+     * The version as a text classifier, for an API that serves only those.
+     *
+     * @param api names the API in the message, such as {@code Predict}
+     * @throws StatusException FAILED_PRECONDITION naming the version's task and where it is served
+     */
+    static ServedVersion.ClassifierVersion classifier(ServedVersion served, String api) throws StatusException {
+        if (served instanceof ServedVersion.ClassifierVersion classifier) {
+            return classifier;
+        }
+        throw Status.FAILED_PRECONDITION.withDescription("model \"" + served.model() + "\" version \""
+                + served.version() + "\" is a " + served.task().id() + " model; " + api + " serves "
+                + Task.TEXT_CLASSIFICATION.id() + " models: call it over the Open Inference Protocol (ModelInfer,"
+                + " POST /v2/models/" + served.model() + "/infer)").asException();
+    }
+
+    /**
+     * The inputs for a batcher, its outputs seen as plain objects: for an API whose calls reach
+     * versions of several tasks, and so batchers of several output types.
+     */
+    static <I> Submission<Object> submission(DynamicBatcher<I, ?> batcher, List<I> inputs) {
+        return (callerGone, completions) -> batcher.submit(inputs, callerGone, completions)
+                .thenApply(Collections::<Object>unmodifiableList);
+    }
+
+    private <O, R> void enqueue(Submission<O> inputs, PendingCall<O, R> pending, Context context, Executor replyOn) {
         if (context.isCancelled()) {
             pending.fail(callerGoneStatus(context));
             return;
@@ -120,8 +154,7 @@ public final class Classifications {
             return;
         }
         try {
-            pending.served.batcher()
-                    .submit(texts, context::isCancelled, replyOn)
+            inputs.submit(context::isCancelled, replyOn)
                     .whenComplete((results, error) -> {
                         if (error == null) {
                             pending.succeed(results);
@@ -144,7 +177,7 @@ public final class Classifications {
         if (cause instanceof RejectedException) {
             return Status.UNAVAILABLE.withDescription("the server is shutting down; retry on another replica");
         }
-        log.error("classification on {} failed", served.classifier(), cause);
+        log.error("a call to {}/{} failed", served.model(), served.version(), cause);
         return Status.INTERNAL.withDescription("the model failed to process the request");
     }
 
@@ -156,21 +189,21 @@ public final class Classifications {
     }
 
     /** A call between validation and its response: answers once and records it. */
-    private static final class PendingCall<R> {
+    private static final class PendingCall<O, R> {
         final ServerCallStreamObserver<R> call;
         final ServedVersion served;
         final long startNanos;
-        final BiFunction<ServedVersion, List<Classification>, R> response;
+        final BiFunction<ServedVersion, List<O>, R> response;
 
         PendingCall(ServerCallStreamObserver<R> call, ServedVersion served, long startNanos,
-                BiFunction<ServedVersion, List<Classification>, R> response) {
+                BiFunction<ServedVersion, List<O>, R> response) {
             this.call = call;
             this.served = served;
             this.startNanos = startNanos;
             this.response = response;
         }
 
-        void succeed(List<Classification> results) {
+        void succeed(List<O> results) {
             R answer = response.apply(served, results);
             served.metrics().requestCompleted(Status.Code.OK, System.nanoTime() - startNanos);
             if (!call.isCancelled()) {
