@@ -1,6 +1,7 @@
 package dev.inference.gateway.errors;
 
 import com.google.gson.JsonObject;
+import dev.inference.gateway.openinference.OpenInferenceRestService;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpResponse;
@@ -68,6 +69,10 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
         };
         if (headers == null && (status.code() == 404 || status.code() == 405)) {
             message = status.reasonPhrase();
+        }
+        if (headers != null && (headers.path().equals(OpenInferenceRestService.PREFIX)
+                || headers.path().startsWith(OpenInferenceRestService.PREFIX + "/"))) {
+            return OpenInferenceRestService.renderStatus(status, headers.method().name(), headers.path(), message);
         }
         AggregatedHttpResponse error = json(status, code, message);
         if (status.code() == 405 && headers != null) {

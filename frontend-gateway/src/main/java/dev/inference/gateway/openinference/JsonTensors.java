@@ -5,8 +5,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.ByteString;
+import dev.inference.api.tensors.BytesElements;
+import dev.inference.api.tensors.Datatype;
 import inference.GrpcPredictV2.InferParameter;
-import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferRequest.InferRequestedOutputTensor;
@@ -14,14 +15,19 @@ import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
 import inference.GrpcPredictV2.ModelMetadataResponse;
 import inference.GrpcPredictV2.ServerMetadataResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The Open Inference Protocol's JSON (required_api.md) and its gRPC messages, mapped by hand in this
- * one place: tensors in JSON are what HTTP/JSON transcoding cannot express. Inputs become typed
- * gRPC tensors, so the server checks them exactly as it checks a gRPC call.
+ * one place: tensors in JSON are what HTTP/JSON transcoding cannot express. Every datatype goes
+ * both ways ({@link Datatype} knows the layouts): JSON inputs become {@code raw_input_contents}, the
+ * one form that carries every datatype (FP16 has no typed field), so the server answers raw, and
+ * outputs, raw or typed, become JSON numbers, booleans or strings.
  */
 final class JsonTensors {
 
@@ -55,19 +61,7 @@ final class JsonTensors {
             }
             List<JsonElement> data = new ArrayList<>();
             flatten(input.get("data"), data);
-            // Only BYTES is read here; another datatype goes on without data, and the server names
-            // the datatype it takes.
-            if (tensor.getDatatype().equals("BYTES")) {
-                InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-                for (int i = 0; i < data.size(); i++) {
-                    JsonElement value = data.get(i);
-                    if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
-                        throw new MalformedJson("input \"" + name + "\": element " + i + " of a BYTES tensor must be a string");
-                    }
-                    contents.addBytesContents(ByteString.copyFromUtf8(value.getAsString()));
-                }
-                tensor.setContents(contents);
-            }
+            request.addRawInputContents(raw(name, tensor.getDatatype(), tensor.getShapeList(), data));
             request.addInputs(tensor);
         }
         if (json.has("outputs")) {
@@ -97,14 +91,84 @@ final class JsonTensors {
             if (tensor.getParametersCount() > 0) {
                 output.add("parameters", parameters(tensor.getParametersMap()));
             }
-            JsonArray data = new JsonArray();
-            tensor.getContents().getBytesContentsList().forEach(bytes -> data.add(bytes.toStringUtf8()));
-            tensor.getContents().getFp32ContentsList().forEach(data::add);
-            output.add("data", data);
+            int index = outputs.size();
+            output.add("data", data(tensor, index < response.getRawOutputContentsCount()
+                    ? response.getRawOutputContents(index) : null));
             outputs.add(output);
         }
         json.add("outputs", outputs);
         return json;
+    }
+
+    /**
+     * A JSON input's elements in raw form; a datatype the protocol does not name, a count that
+     * does not match the shape, or a value of the wrong kind is the client's error.
+     */
+    private static ByteString raw(String name, String datatypeName, List<Long> shape, List<JsonElement> data)
+            throws MalformedJson {
+        String tensor = "input \"" + name + "\"";
+        Datatype datatype = Datatype.of(datatypeName).orElseThrow(() -> new MalformedJson(tensor + ": datatype \""
+                + datatypeName + "\" is not one of the protocol's: " + Arrays.toString(Datatype.values())));
+        long elements = 1;
+        for (long dimension : shape) {
+            elements = dimension < 0 || elements < 0 ? -1 : elements * dimension;
+        }
+        if (elements != data.size()) {
+            throw new MalformedJson(tensor + " has shape " + shape + " (" + (elements < 0 ? "a negative dimension" : elements
+                    + " elements") + ") but " + data.size() + " elements of data");
+        }
+        if (datatype == Datatype.BYTES) {
+            List<ByteString> elementsAsBytes = new ArrayList<>(data.size());
+            for (int i = 0; i < data.size(); i++) {
+                JsonElement value = data.get(i);
+                if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
+                    throw new MalformedJson(tensor + ": element " + i + " of a BYTES tensor must be a string");
+                }
+                elementsAsBytes.add(ByteString.copyFromUtf8(value.getAsString()));
+            }
+            return BytesElements.encode(elementsAsBytes);
+        }
+        ByteBuffer raw = ByteBuffer.allocate(data.size() * datatype.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < data.size(); i++) {
+            JsonElement value = data.get(i);
+            try {
+                if (!value.isJsonPrimitive() || value.getAsJsonPrimitive().isString()) {
+                    throw new IllegalArgumentException(value + " is not a " + (datatype == Datatype.BOOL ? "boolean" : "number"));
+                }
+                JsonPrimitive primitive = value.getAsJsonPrimitive();
+                datatype.put(raw, primitive.isBoolean() ? (Object) primitive.getAsBoolean()
+                        : datatype.floatingPoint() ? (Object) primitive.getAsDouble() : primitive.getAsBigDecimal());
+            } catch (IllegalArgumentException e) {
+                throw new MalformedJson(tensor + ": element " + i + ": " + e.getMessage());
+            }
+        }
+        return ByteString.copyFrom(raw.flip());
+    }
+
+    /** An output's elements as JSON values, from its raw contents when the answer has them, else its typed ones. */
+    private static JsonArray data(InferOutputTensor tensor, ByteString rawContents) {
+        JsonArray data = new JsonArray();
+        Datatype datatype = Datatype.of(tensor.getDatatype()).orElse(null);
+        if (datatype == null) {
+            return data;
+        }
+        if (datatype == Datatype.BYTES) {
+            List<ByteString> elements = rawContents != null ? BytesElements.decode(rawContents)
+                    : tensor.getContents().getBytesContentsList();
+            elements.forEach(element -> data.add(element.toStringUtf8()));
+            return data;
+        }
+        ByteString raw = rawContents != null ? rawContents : datatype.typedToRaw(tensor.getContents());
+        ByteBuffer buffer = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        while (buffer.remaining() >= datatype.size()) {
+            Object value = datatype.get(buffer);
+            if (value instanceof Boolean bool) {
+                data.add(bool);
+            } else {
+                data.add((Number) value);
+            }
+        }
+        return data;
     }
 
     static JsonObject serverMetadata(ServerMetadataResponse metadata) {

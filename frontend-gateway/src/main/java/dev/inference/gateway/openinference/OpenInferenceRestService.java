@@ -1,16 +1,20 @@
 package dev.inference.gateway.openinference;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonParseException;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.HttpRequest;
+import com.google.gson.JsonParser;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
-import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Head;
+import com.linecorp.armeria.server.annotation.Param;
+import com.linecorp.armeria.server.annotation.Path;
+import com.linecorp.armeria.server.annotation.Post;
 import dev.inference.gateway.errors.RestErrors;
 import dev.inference.gateway.forwarding.Forwarder;
 import dev.inference.gateway.forwarding.UpstreamCall;
@@ -21,22 +25,23 @@ import inference.GrpcPredictV2.ServerLiveRequest;
 import inference.GrpcPredictV2.ServerMetadataRequest;
 import inference.GrpcPredictV2.ServerReadyRequest;
 import io.grpc.Status;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * The Open Inference Protocol's REST API under {@code /v2} (required_api.md), forwarded like every
- * other call ({@link Forwarder}: pinning, the local split, deadlines, request ids): health answers
- * 200 for true and 400 for false with an empty body; errors are {@code {"error": "<message>"}} with
- * the HTTP status of the server's gRPC code.
+ * The Open Inference Protocol's REST API under {@code /v2} (required_api.md) as an Armeria annotated
+ * service, forwarded like every other call ({@link Forwarder}: pinning, the local split, deadlines,
+ * request ids): health answers 200 for true and 400 for false with an empty body; errors are
+ * {@code {"error": "<message>"}} with the HTTP status of the server's gRPC code. Armeria's routing
+ * answers a path it does not know (404) or a method a path does not take (405); {@link #renderStatus}
+ * words those in the protocol's shape.
  */
-public final class OpenInferenceRestService implements HttpService {
+public final class OpenInferenceRestService {
 
-    private static final Pattern MODEL = Pattern.compile("/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?");
+    /** Where this service's routes live; errors Armeria renders for paths under it take the protocol's shape. */
+    public static final String PREFIX = "/v2";
 
     private final Forwarder forwarder;
 
@@ -44,64 +49,85 @@ public final class OpenInferenceRestService implements HttpService {
         this.forwarder = forwarder;
     }
 
-    @Override
-    public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        String path = ctx.decodedPath();
-        HttpMethod method = req.method();
-        switch (path) {
-            case "/v2", "/v2/" -> {
-                return get(method, () -> json(ctx, "ServerMetadata", (upstream, attempt) -> attempt
-                        .configure(upstream.openInference()).serverMetadata(ServerMetadataRequest.getDefaultInstance()),
-                        JsonTensors::serverMetadata));
-            }
-            case "/v2/health/live" -> {
-                return get(method, () -> health(ctx, "ServerLive", (upstream, attempt) -> attempt
-                        .configure(upstream.openInference()).serverLive(ServerLiveRequest.getDefaultInstance()),
-                        response -> response.getLive()));
-            }
-            case "/v2/health/ready" -> {
-                return get(method, () -> health(ctx, "ServerReady", (upstream, attempt) -> attempt
-                        .configure(upstream.openInference()).serverReady(ServerReadyRequest.getDefaultInstance()),
-                        response -> response.getReady()));
-            }
-            default -> {
-                // A model or version name is one path segment: the pattern stops at "/".
-            }
-        }
-        Matcher model = MODEL.matcher(path);
-        if (!model.matches()) {
-            return error(HttpStatus.NOT_FOUND, "no such Open Inference Protocol path: " + path);
-        }
-        String name = model.group(1);
-        String version = model.group(2) == null ? "" : model.group(2);
-        String action = model.group(3) == null ? "" : model.group(3);
-        return switch (action) {
-            case "/ready" -> get(method, () -> health(ctx, "ModelReady", (upstream, attempt) -> attempt
-                    .configure(upstream.openInference())
-                    .modelReady(ModelReadyRequest.newBuilder().setName(name).setVersion(version).build()),
-                    response -> response.getReady()));
-            case "/infer" -> method != HttpMethod.POST
-                    ? notAllowed("POST")
-                    : HttpResponse.of(req.aggregate().thenCompose(body -> {
-                        ModelInferRequest request;
-                        try {
-                            request = JsonTensors.inferRequest(name, version, JsonParser.parseString(body.contentUtf8()));
-                        } catch (JsonTensors.MalformedJson | JsonParseException | IllegalStateException e) {
-                            return CompletableFuture.completedFuture(error(HttpStatus.BAD_REQUEST,
-                                    "the body is not an inference request: " + e.getMessage()));
-                        }
-                        return json(ctx, "ModelInfer", (upstream, attempt) -> attempt.configure(upstream.openInference())
-                                .modelInfer(request), JsonTensors::inferResponse);
-                    }));
-            default -> get(method, () -> json(ctx, "ModelMetadata", (upstream, attempt) -> attempt
-                    .configure(upstream.openInference())
-                    .modelMetadata(ModelMetadataRequest.newBuilder().setName(name).setVersion(version).build()),
-                    JsonTensors::modelMetadata));
-        };
+    @Get
+    @Head
+    @Path("/v2")
+    @Path("/v2/")
+    public CompletableFuture<HttpResponse> serverMetadata(ServiceRequestContext ctx) {
+        return json(ctx, "ServerMetadata", (upstream, attempt) -> attempt.configure(upstream.openInference())
+                .serverMetadata(ServerMetadataRequest.getDefaultInstance()), JsonTensors::serverMetadata);
     }
 
-    private static HttpResponse get(HttpMethod method, Supplier<CompletableFuture<HttpResponse>> get) {
-        return method == HttpMethod.GET || method == HttpMethod.HEAD ? HttpResponse.of(get.get()) : notAllowed("GET, HEAD");
+    @Get
+    @Head
+    @Path("/v2/health/live")
+    public CompletableFuture<HttpResponse> serverLive(ServiceRequestContext ctx) {
+        return health(ctx, "ServerLive", (upstream, attempt) -> attempt.configure(upstream.openInference())
+                .serverLive(ServerLiveRequest.getDefaultInstance()), response -> response.getLive());
+    }
+
+    @Get
+    @Head
+    @Path("/v2/health/ready")
+    public CompletableFuture<HttpResponse> serverReady(ServiceRequestContext ctx) {
+        return health(ctx, "ServerReady", (upstream, attempt) -> attempt.configure(upstream.openInference())
+                .serverReady(ServerReadyRequest.getDefaultInstance()), response -> response.getReady());
+    }
+
+    @Get
+    @Head
+    @Path("/v2/models/{name}")
+    @Path("/v2/models/{name}/versions/{version}")
+    public CompletableFuture<HttpResponse> modelMetadata(ServiceRequestContext ctx, @Param("name") String name,
+            @Param("version") Optional<String> version) {
+        ModelMetadataRequest request = ModelMetadataRequest.newBuilder().setName(name).setVersion(version.orElse(""))
+                .build();
+        return json(ctx, "ModelMetadata", (upstream, attempt) -> attempt.configure(upstream.openInference())
+                .modelMetadata(request), JsonTensors::modelMetadata);
+    }
+
+    @Get
+    @Head
+    @Path("/v2/models/{name}/ready")
+    @Path("/v2/models/{name}/versions/{version}/ready")
+    public CompletableFuture<HttpResponse> modelReady(ServiceRequestContext ctx, @Param("name") String name,
+            @Param("version") Optional<String> version) {
+        ModelReadyRequest request = ModelReadyRequest.newBuilder().setName(name).setVersion(version.orElse("")).build();
+        return health(ctx, "ModelReady", (upstream, attempt) -> attempt.configure(upstream.openInference())
+                .modelReady(request), response -> response.getReady());
+    }
+
+    @Post
+    @Path("/v2/models/{name}/infer")
+    @Path("/v2/models/{name}/versions/{version}/infer")
+    public CompletableFuture<HttpResponse> modelInfer(ServiceRequestContext ctx, @Param("name") String name,
+            @Param("version") Optional<String> version, AggregatedHttpRequest body) {
+        ModelInferRequest request;
+        try {
+            request = JsonTensors.inferRequest(name, version.orElse(""), JsonParser.parseString(body.contentUtf8()));
+        } catch (JsonTensors.MalformedJson | JsonParseException | IllegalStateException e) {
+            return CompletableFuture.completedFuture(error(HttpStatus.BAD_REQUEST,
+                    "the body is not an inference request: " + e.getMessage()).toHttpResponse());
+        }
+        return json(ctx, "ModelInfer", (upstream, attempt) -> attempt.configure(upstream.openInference())
+                .modelInfer(request), JsonTensors::inferResponse);
+    }
+
+    /**
+     * The protocol's shape of an error Armeria renders for a path under {@link #PREFIX}: an unknown
+     * path, or a method the path does not take (with {@code Allow}).
+     */
+    public static AggregatedHttpResponse renderStatus(HttpStatus status, String method, String path, String otherwise) {
+        if (status.code() == HttpStatus.NOT_FOUND.code()) {
+            return error(status, "no such Open Inference Protocol path: " + path);
+        }
+        if (status.code() == HttpStatus.METHOD_NOT_ALLOWED.code()) {
+            // Inference is the one POST of the protocol; everything else is read with GET.
+            String allow = path.endsWith("/infer") ? "POST" : "GET, HEAD";
+            AggregatedHttpResponse error = error(status, method + " is not allowed here; allowed: " + allow);
+            return AggregatedHttpResponse.of(error.headers().toBuilder().set("allow", allow).build(), error.content());
+        }
+        return error(status, otherwise);
     }
 
     /** A call whose answer is a JSON object. */
@@ -114,7 +140,8 @@ public final class OpenInferenceRestService implements HttpService {
     /** A health call: 200 for true, 400 for false, no body, as the specification says. */
     private <R> CompletableFuture<HttpResponse> health(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
             Predicate<R> healthy) {
-        return forward(ctx, method, call, answer -> HttpResponse.of(ResponseHeaders.of(healthy.test(answer) ? HttpStatus.OK : HttpStatus.BAD_REQUEST)));
+        return forward(ctx, method, call,
+                answer -> HttpResponse.of(ResponseHeaders.of(healthy.test(answer) ? HttpStatus.OK : HttpStatus.BAD_REQUEST)));
     }
 
     /** Forwards the call; a gRPC status becomes the HTTP status and {@code {"error": ...}} of the specification. */
@@ -129,22 +156,13 @@ public final class OpenInferenceRestService implements HttpService {
             }
             Status status = Status.fromThrowable(error);
             return error(RestErrors.httpStatus(status.getCode()),
-                    status.getDescription() != null ? status.getDescription() : status.getCode().name());
+                    status.getDescription() != null ? status.getDescription() : status.getCode().name()).toHttpResponse();
         });
     }
 
-    private static HttpResponse notAllowed(String allow) {
-        return HttpResponse.builder().status(HttpStatus.METHOD_NOT_ALLOWED).header("allow", allow)
-                .content(MediaType.JSON_UTF_8, errorBody("the method is not allowed here; allowed: " + allow)).build();
-    }
-
-    static HttpResponse error(HttpStatus status, String message) {
-        return HttpResponse.builder().status(status).content(MediaType.JSON_UTF_8, errorBody(message)).build();
-    }
-
-    private static String errorBody(String message) {
+    static AggregatedHttpResponse error(HttpStatus status, String message) {
         JsonObject body = new JsonObject();
         body.addProperty("error", message);
-        return body.toString();
+        return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8, body.toString());
     }
 }
