@@ -21,6 +21,8 @@ import io.grpc.Status;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,12 +36,12 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Calls the server sends itself over loopback before it reports SERVING, through the whole
  * request path (Netty, gRPC, the interceptors, each version's batcher and model): Predict for a
- * text classifier, ModelInfer with zeros of the graph's inputs (open dimensions 1) for a tensor model. A canary's first
+ * text classifier, ModelInfer with ones for the graph's inputs (open dimensions 1) for a tensor model. A canary's first
  * minute is what its analysis measures and what its first users feel; without this, that minute
  * runs in the interpreter while the JIT compiler takes CPU from the model. The calls keep every
  * version's workers busy with texts of many lengths, one or several to a call, so that single
  * inputs, full batches and batches closed by the padding bound all run. A version whose call fails
- * (a graph that zeros do not suit, say) leaves the rotation; the others go on.
+ * (a graph that ones do not suit, say) leaves the rotation; the others go on.
  *
  * <p>It ends when the JIT compiler has been quiet for {@link #QUIET_SLICES} slices in a row (it
  * compiled for less than a tenth of a slice in each), or when its time is spent.
@@ -144,8 +146,8 @@ final class WarmUp {
                 // A call the warm-up's end caught is expected; anything else is the version failing.
                 if (status.getCode() != Status.Code.DEADLINE_EXCEEDED) {
                     if (rotation.remove(version)) {
-                        failure.compareAndSet(null, status.augmentDescription(
-                                "warming up " + version.model() + "/" + version.version()));
+                        failure.compareAndSet(null, status.withDescription(version.model() + "/" + version.version()
+                                + ": " + status.getDescription()));
                     }
                 }
                 permits.release();
@@ -155,7 +157,7 @@ final class WarmUp {
 
     private ListenableFuture<?> call(ServedVersion version, int n, Deadline end) {
         if (version instanceof ServedVersion.TensorVersion tensors) {
-            return openInference.withDeadline(end).modelInfer(zeros(tensors));
+            return openInference.withDeadline(end).modelInfer(ones(tensors));
         }
         return stub.withDeadline(end).predict(request(version, n));
     }
@@ -171,8 +173,12 @@ final class WarmUp {
                 .addAllInstances(instances).build();
     }
 
-    /** A tensor model's inputs as the graph declares them, every open dimension 1, every element zero (or "0"). */
-    private static ModelInferRequest zeros(ServedVersion.TensorVersion version) {
+    /**
+     * A tensor model's inputs as the graph declares them, every open dimension 1, every element
+     * one (or "1"): not zero, because ONNX Runtime's integer Div and Mod kernels divide by a zero
+     * divisor natively, and SIGFPE ends the process.
+     */
+    private static ModelInferRequest ones(ServedVersion.TensorVersion version) {
         ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(version.model())
                 .setModelVersion(version.version());
         for (TensorSpec spec : version.tensorModel().inputs()) {
@@ -180,9 +186,15 @@ final class WarmUp {
             int elements = (int) TensorData.elements(shape);
             request.addInputs(InferInputTensor.newBuilder().setName(spec.name()).setDatatype(spec.datatype().name())
                     .addAllShape(Arrays.stream(shape).boxed().toList()));
-            request.addRawInputContents(spec.datatype() == Datatype.BYTES
-                    ? BytesElements.encode(Collections.nCopies(elements, ByteString.copyFromUtf8("0")))
-                    : ByteString.copyFrom(new byte[elements * spec.datatype().size()]));
+            if (spec.datatype() == Datatype.BYTES) {
+                request.addRawInputContents(BytesElements.encode(Collections.nCopies(elements, ByteString.copyFromUtf8("1"))));
+            } else {
+                ByteBuffer raw = ByteBuffer.allocate(elements * spec.datatype().size()).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < elements; i++) {
+                    spec.datatype().put(raw, spec.datatype() == Datatype.BOOL ? (Object) true : (Object) 1);
+                }
+                request.addRawInputContents(ByteString.copyFrom(raw.flip()));
+            }
         }
         return request.build();
     }

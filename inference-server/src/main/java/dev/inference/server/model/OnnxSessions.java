@@ -1,6 +1,7 @@
 package dev.inference.server.model;
 
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession.SessionOptions;
 
 /** How every model of the server runs on ONNX Runtime, whatever its task. */
@@ -20,6 +21,9 @@ public final class OnnxSessions {
         options.setInterOpNumThreads(1);
         options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
         options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+        // ONNX Runtime's own warnings (an old opset, a skipped optimizer) repeat per session; the
+        // server logs each load and each failure itself.
+        options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
         // Spinning threads burn the other worker's core while waiting for work and make
         // latencies bimodal on a small machine.
         options.addConfigEntry("session.intra_op.allow_spinning", "0");

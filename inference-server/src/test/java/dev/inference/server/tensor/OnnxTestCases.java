@@ -37,6 +37,54 @@ public final class OnnxTestCases {
 
     private OnnxTestCases() {}
 
+    /**
+     * Skips a test where Debian's {@code libonnx-testdata} is not installed; under {@code CI=true},
+     * where .ci/run installs it, fails it instead, so that a missing package cannot pass by testing nothing.
+     */
+    public static void requireData() {
+        if (!Files.isDirectory(DATA)) {
+            if ("true".equals(System.getenv("CI"))) {
+                throw new AssertionError("CI=true and " + DATA + " is missing: apt-get install libonnx-testdata");
+            }
+            org.junit.jupiter.api.Assumptions.abort("ONNX's conformance data is not installed (apt-get install libonnx-testdata)");
+        }
+    }
+
+    /** The datatypes a case's inputs and outputs use. */
+    public static java.util.SortedSet<String> datatypes(Case testCase) {
+        java.util.SortedSet<String> types = new java.util.TreeSet<>();
+        testCase.inputs().forEach(tensor -> types.add(tensor.datatype().name()));
+        testCase.outputs().forEach(tensor -> types.add(tensor.datatype().name()));
+        return types;
+    }
+
+    /**
+     * A broad, fixed sample: from each suite, up to {@code perKind} cases of every combination of
+     * datatypes, each of which ONNX Runtime runs in-process ({@link #runsInProcess}).
+     */
+    public static List<Case> sample(int perKind) {
+        java.util.Map<String, Integer> taken = new java.util.HashMap<>();
+        List<Case> sample = new ArrayList<>();
+        for (Case testCase : all()) {
+            String kind = testCase.suite() + datatypes(testCase);
+            if (taken.getOrDefault(kind, 0) < perKind && runsInProcess(testCase)) {
+                taken.merge(kind, 1, Integer::sum);
+                sample.add(testCase);
+            }
+        }
+        return sample;
+    }
+
+    /** The graph's declared shape of each input and output, -1 where a dimension is open. */
+    public static java.util.Map<String, List<Long>> declaredShapes(Case testCase) throws IOException {
+        ModelProto graph = ModelProto.parseFrom(Files.readAllBytes(testCase.model()));
+        java.util.Map<String, List<Long>> shapes = new java.util.HashMap<>();
+        Stream.concat(graph.getGraph().getInputList().stream(), graph.getGraph().getOutputList().stream())
+                .forEach(value -> shapes.put(value.getName(), value.getType().getTensorType().getShape().getDimList()
+                        .stream().map(dim -> dim.hasDimValue() ? dim.getDimValue() : -1L).toList()));
+        return shapes;
+    }
+
     /** Every readable case of the four suites, in name order. */
     public static List<Case> all() {
         List<Case> cases = new ArrayList<>();

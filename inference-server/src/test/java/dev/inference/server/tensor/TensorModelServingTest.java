@@ -53,6 +53,7 @@ class TensorModelServingTest {
         Path single = OnnxGraphs.writeMlp(repository.resolve("mlp-single").resolve("1")).getParent();
         Files.writeString(single.resolve(VersionSettings.FILE_NAME), "{\"maxBatchSize\": 0}");
         Path add = Files.createDirectories(repository.resolve("add").resolve("1"));
+        OnnxTestCases.requireData();
         Files.copy(OnnxTestCases.DATA.resolve("node/test_add/model.onnx"), add.resolve("model.onnx"));
         // One worker and a short wait, so that concurrent calls find it busy and queue into batches.
         server = TestServer.start("--model-repository", repository.toString(), "--workers", "1",
