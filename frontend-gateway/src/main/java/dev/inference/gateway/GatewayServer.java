@@ -126,12 +126,12 @@ public final class GatewayServer implements AutoCloseable {
         Forwarder forwarder = new Forwarder(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
                 Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout());
         ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, router, metrics);
-        OpenInferenceRestService openInferenceRest = new OpenInferenceRestService(forwarder);
+        OpenInferenceRestService openInferenceRest = new OpenInferenceRestService(forwarder, shadow::afterInfer);
         RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
         RestErrors restErrors = new RestErrors(restRoutes);
         GrpcService grpc = GrpcService.builder()
                 .addService(new ForwardingInferenceService(forwarder, shadow::afterAnswer))
-                .addService(new ForwardingOpenInferenceService(forwarder))
+                .addService(new ForwardingOpenInferenceService(forwarder, shadow::afterInfer))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .supportedSerializationFormats(GrpcSerializationFormats.values())

@@ -14,6 +14,7 @@ import inference.GrpcPredictV2.ServerMetadataResponse;
 import inference.GrpcPredictV2.ServerReadyRequest;
 import inference.GrpcPredictV2.ServerReadyResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.function.BiConsumer;
 
 /**
  * The Open Inference Protocol v2 ({@code inference.GRPCInferenceService}) passed through to the
@@ -24,9 +25,13 @@ import io.grpc.stub.StreamObserver;
 public final class ForwardingOpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
 
     private final Forwarder forwarder;
+    private final BiConsumer<ModelInferRequest, Answer<ModelInferResponse>> afterInfer;
 
-    public ForwardingOpenInferenceService(Forwarder forwarder) {
+    /** @param afterInfer what happens with a ModelInfer answer once the client has it (the shadow) */
+    public ForwardingOpenInferenceService(Forwarder forwarder,
+            BiConsumer<ModelInferRequest, Answer<ModelInferResponse>> afterInfer) {
         this.forwarder = forwarder;
+        this.afterInfer = afterInfer;
     }
 
     @Override
@@ -62,6 +67,7 @@ public final class ForwardingOpenInferenceService extends GRPCInferenceServiceGr
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
         forwarder.forward("ModelInfer", observer,
-                (upstream, attempt) -> attempt.configure(upstream.openInference()).modelInfer(request), answer -> { });
+                (upstream, attempt) -> attempt.configure(upstream.openInference()).modelInfer(request),
+                answer -> afterInfer.accept(request, answer));
     }
 }

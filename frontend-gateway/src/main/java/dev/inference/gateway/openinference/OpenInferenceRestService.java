@@ -16,9 +16,11 @@ import com.linecorp.armeria.server.annotation.Param;
 import com.linecorp.armeria.server.annotation.Path;
 import com.linecorp.armeria.server.annotation.Post;
 import dev.inference.gateway.errors.RestErrors;
+import dev.inference.gateway.forwarding.Answer;
 import dev.inference.gateway.forwarding.Forwarder;
 import dev.inference.gateway.forwarding.UpstreamCall;
 import inference.GrpcPredictV2.ModelInferRequest;
+import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelMetadataRequest;
 import inference.GrpcPredictV2.ModelReadyRequest;
 import inference.GrpcPredictV2.ServerLiveRequest;
@@ -27,6 +29,8 @@ import inference.GrpcPredictV2.ServerReadyRequest;
 import io.grpc.Status;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -44,9 +48,13 @@ public final class OpenInferenceRestService {
     public static final String PREFIX = "/v2";
 
     private final Forwarder forwarder;
+    private final BiConsumer<ModelInferRequest, Answer<ModelInferResponse>> afterInfer;
 
-    public OpenInferenceRestService(Forwarder forwarder) {
+    /** @param afterInfer what happens with an inference answer once the client has it (the shadow) */
+    public OpenInferenceRestService(Forwarder forwarder,
+            BiConsumer<ModelInferRequest, Answer<ModelInferResponse>> afterInfer) {
         this.forwarder = forwarder;
+        this.afterInfer = afterInfer;
     }
 
     @Get
@@ -110,7 +118,7 @@ public final class OpenInferenceRestService {
                     "the body is not an inference request: " + e.getMessage()).toHttpResponse());
         }
         return json(ctx, "ModelInfer", (upstream, attempt) -> attempt.configure(upstream.openInference())
-                .modelInfer(request), JsonTensors::inferResponse);
+                .modelInfer(request), answer -> afterInfer.accept(request, answer), JsonTensors::inferResponse);
     }
 
     /**
@@ -133,23 +141,29 @@ public final class OpenInferenceRestService {
     /** A call whose answer is a JSON object. */
     private <R> CompletableFuture<HttpResponse> json(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
             Function<R, JsonObject> body) {
-        return forward(ctx, method, call, answer -> HttpResponse.builder().status(HttpStatus.OK)
+        return json(ctx, method, call, answer -> { }, body);
+    }
+
+    /** As {@link #json(ServiceRequestContext, String, UpstreamCall, Function)}, handing the answer on once sent. */
+    private <R> CompletableFuture<HttpResponse> json(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
+            Consumer<Answer<R>> afterAnswer, Function<R, JsonObject> body) {
+        return forward(ctx, method, call, afterAnswer, answer -> HttpResponse.builder().status(HttpStatus.OK)
                 .content(MediaType.JSON_UTF_8, body.apply(answer).toString()).build());
     }
 
     /** A health call: 200 for true, 400 for false, no body, as the specification says. */
     private <R> CompletableFuture<HttpResponse> health(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
             Predicate<R> healthy) {
-        return forward(ctx, method, call,
+        return forward(ctx, method, call, answer -> { },
                 answer -> HttpResponse.of(ResponseHeaders.of(healthy.test(answer) ? HttpStatus.OK : HttpStatus.BAD_REQUEST)));
     }
 
     /** Forwards the call; a gRPC status becomes the HTTP status and {@code {"error": ...}} of the specification. */
     private <R> CompletableFuture<HttpResponse> forward(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
-            Function<R, HttpResponse> ok) {
+            Consumer<Answer<R>> afterAnswer, Function<R, HttpResponse> ok) {
         AnswerFuture<R> observer = new AnswerFuture<>();
         ctx.whenRequestCancelled().thenRun(observer::cancel);
-        forwarder.forward(ctx, method, observer, call, answer -> { });
+        forwarder.forward(ctx, method, observer, call, afterAnswer);
         return observer.answer.handle((answer, error) -> {
             if (error == null) {
                 return ok.apply(answer);

@@ -11,6 +11,13 @@ import dev.inference.gateway.forwarding.Answer;
 import dev.inference.gateway.forwarding.ResponseMetadata;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackRouter;
+import dev.inference.gateway.routing.Upstream;
+import inference.GrpcPredictV2.ModelInferRequest;
+import inference.GrpcPredictV2.ModelInferResponse;
+import io.grpc.stub.AbstractStub;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
@@ -20,8 +27,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sends a share of the unpinned Predict calls, once their client has the answer, to the other track
- * too, and compares the two answers label by label: the evidence that a canary answers like stable,
+ * Sends a share of the unpinned Predict and ModelInfer calls, once their client has the answer, to
+ * the other track too, and compares the two answers text by text (Predict: the labels) or row by
+ * row (ModelInfer, any model: {@link TensorAgreement}): the evidence that a canary answers like stable,
  * which latency and error rate cannot give. The client never waits for the shadow; shadows in flight
  * are bounded, and past the bound skipped, never queued. Only answers of two different revisions are
  * compared (after a promotion both tracks may be the same pods).
@@ -55,12 +63,33 @@ public final class ShadowComparison {
         this.metrics = metrics;
     }
 
-    /** Called with every Predict answer the client already has. */
+    /** Called with every Predict answer the client already has: the texts agree when their labels do. */
     public void afterAnswer(PredictRequest request, Answer<PredictResponse> primary) {
+        shadow(primary.response().getModel(), primary, upstream -> upstream.inference(),
+                (stub, deadline) -> stub.withDeadlineAfter(deadline, TimeUnit.MILLISECONDS).predict(request),
+                ShadowComparison::labelsAgree);
+    }
+
+    /**
+     * Called with every Open Inference Protocol answer the client already has, of any model: the
+     * rows agree as {@link TensorAgreement} says.
+     */
+    public void afterInfer(ModelInferRequest request, Answer<ModelInferResponse> primary) {
+        shadow(primary.response().getModelName(), primary, upstream -> upstream.openInference(),
+                (stub, deadline) -> stub.withDeadlineAfter(deadline, TimeUnit.MILLISECONDS).modelInfer(request),
+                TensorAgreement::compare);
+    }
+
+    /** How one API's call is sent as a shadow, given what is left of the caller's deadline. */
+    private interface ShadowCall<S, R> {
+        ListenableFuture<R> send(S stub, long deadlineMillis);
+    }
+
+    private <S extends AbstractStub<S>, R> void shadow(String model, Answer<R> primary, Function<Upstream, S> stubs,
+            ShadowCall<S, R> call, BiFunction<R, R, TensorAgreement.Counts> agreement) {
         if (primary.pinned() || fraction == 0 || ThreadLocalRandom.current().nextDouble() >= fraction) {
             return;
         }
-        String model = primary.response().getModel();
         Optional<TrackRouter.Route> other = router.otherTrack(primary.track());
         if (other.isEmpty()) {
             metrics.shadowSkipped(model, NO_OTHER_TRACK);
@@ -75,17 +104,17 @@ public final class ShadowComparison {
         outgoing.put(REQUEST_ID, primary.requestId());
         outgoing.put(TRACK, route.pinHeader().orElse(Headers.TRACK_AUTO));
         ResponseMetadata answered = new ResponseMetadata();
-        ListenableFuture<PredictResponse> shadow = route.upstream().inference()
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture())
-                .withDeadlineAfter(Math.max(0, primary.remainingMillis()), TimeUnit.MILLISECONDS)
-                .predict(request);
+        ListenableFuture<R> shadow = call.send(stubs.apply(route.upstream())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture()),
+                Math.max(0, primary.remainingMillis()));
         String askedTrack = route.pinHeader().orElse(route.upstream().name());
         Futures.addCallback(shadow, new FutureCallback<>() {
             @Override
-            public void onSuccess(PredictResponse response) {
+            public void onSuccess(R response) {
                 inFlight.release();
                 String track = answered.get(Headers.TRACK).orElse(askedTrack);
-                compare(model, primary, track, answered.get(Headers.REVISION).orElse(UNKNOWN_REVISION), response);
+                compare(model, primary, track, answered.get(Headers.REVISION).orElse(UNKNOWN_REVISION),
+                        () -> agreement.apply(primary.response(), response));
             }
 
             @Override
@@ -99,8 +128,19 @@ public final class ShadowComparison {
         }, MoreExecutors.directExecutor());
     }
 
-    private void compare(String model, Answer<PredictResponse> primary, String shadowTrack, String shadowRevision,
-            PredictResponse shadow) {
+    private static TensorAgreement.Counts labelsAgree(PredictResponse primary, PredictResponse shadow) {
+        int texts = Math.max(primary.getPredictionsCount(), shadow.getPredictionsCount());
+        int agreed = 0;
+        for (int i = 0; i < Math.min(primary.getPredictionsCount(), shadow.getPredictionsCount()); i++) {
+            if (primary.getPredictions(i).getLabel().equals(shadow.getPredictions(i).getLabel())) {
+                agreed++;
+            }
+        }
+        return new TensorAgreement.Counts(agreed, texts - agreed);
+    }
+
+    private void compare(String model, Answer<?> primary, String shadowTrack, String shadowRevision,
+            Supplier<TensorAgreement.Counts> agreement) {
         String primaryRevision = primary.revision().orElse(UNKNOWN_REVISION);
         if (primaryRevision.equals(shadowRevision)) {
             metrics.shadowSkipped(model, SAME_REVISION);
@@ -115,13 +155,7 @@ public final class ShadowComparison {
             metrics.shadowSkipped(model, NO_OTHER_TRACK);
             return;
         }
-        int texts = Math.max(primary.response().getPredictionsCount(), shadow.getPredictionsCount());
-        int agreed = 0;
-        for (int i = 0; i < Math.min(primary.response().getPredictionsCount(), shadow.getPredictionsCount()); i++) {
-            if (primary.response().getPredictions(i).getLabel().equals(shadow.getPredictions(i).getLabel())) {
-                agreed++;
-            }
-        }
-        metrics.shadowCompared(model, canaryRevision, agreed, texts - agreed);
+        TensorAgreement.Counts counts = agreement.get();
+        metrics.shadowCompared(model, canaryRevision, counts.agreed(), counts.disagreed());
     }
 }

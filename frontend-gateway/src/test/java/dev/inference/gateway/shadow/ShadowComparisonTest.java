@@ -14,6 +14,11 @@ import dev.inference.gateway.TestPlatform;
 import dev.inference.gateway.forwarding.RecordingUpstream;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.model.ModelRepositoryCopies;
+import dev.inference.server.tensor.OnnxGraphs;
+import inference.GRPCInferenceServiceGrpc;
+import inference.GrpcPredictV2.InferTensorContents;
+import inference.GrpcPredictV2.ModelInferRequest;
+import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -180,8 +185,60 @@ class ShadowComparisonTest {
         }
     }
 
+    /**
+     * A tensor model's canary, judged row by row through both APIs of the Open Inference Protocol: a
+     * re-export that differs by rounding agrees; one that ranks the classes the other way disagrees.
+     */
+    @Test
+    void tensorModelCanariesAreJudgedRowByRow() throws Exception {
+        Path repositories = dir.resolve("mlps");
+        OnnxGraphs.writeMlp(repositories.resolve("stable/mlp/1"), 1);
+        OnnxGraphs.writeMlp(repositories.resolve("close/mlp/1"), 1.0001f);
+        OnnxGraphs.writeMlp(repositories.resolve("wrong/mlp/1"), -1);
+        List<InferenceServer> servers = new ArrayList<>();
+        try {
+            for (String[] server : List.of(new String[] {"stable", "stable", "mlpst4ble"},
+                    new String[] {"close", "canary", "cl0se"}, new String[] {"wrong", "canary", "wr0ngmlp"})) {
+                servers.add(TestPlatform.inferenceServer("--model-repository", repositories.resolve(server[0]).toString(),
+                        "--track", server[1], "--revision", server[2]));
+            }
+            GatewayServer close = gateway(servers.get(0), servers.get(1), "--shadow-percent", "100");
+            GatewayServer wrongGateway = gateway(servers.get(0), servers.get(2), "--shadow-percent", "100");
+            for (GatewayServer gateway : List.of(close, wrongGateway)) {
+                for (int i = 0; i < 5; i++) {
+                    HttpResponse<String> answer = TestPlatform.post(gateway, "/v2/models/mlp/infer", "{\"inputs\": [{"
+                            + "\"name\": \"features\", \"datatype\": \"FP32\", \"shape\": [2, 4],"
+                            + " \"data\": [[1, 2, 3, " + i + "], [-1, 0.5, 2, -3]]}]}");
+                    assertEquals(200, answer.statusCode(), answer.body());
+                }
+                ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
+                try {
+                    GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .modelInfer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(
+                                    InferInputTensor.newBuilder().setName("features").setDatatype("FP32").addShape(1)
+                                            .addShape(4).setContents(InferTensorContents.newBuilder()
+                                                    .addAllFp32Contents(List.of(0.5f, 4f, -2f, 1f)))).build());
+                } finally {
+                    channel.shutdownNow();
+                }
+            }
+            awaitValue(11, () -> metric(close, "inference_shadow_comparisons_total", "canary_revision=\"cl0se\"",
+                    "outcome=\"agree\""));
+            assertEquals(0, metric(close, "inference_shadow_comparisons_total", "outcome=\"disagree\""));
+            awaitValue(11, () -> metric(wrongGateway, "inference_shadow_comparisons_total",
+                    "canary_revision=\"wr0ngmlp\"", "outcome=\"disagree\""));
+            assertEquals(0, metric(wrongGateway, "inference_shadow_comparisons_total", "outcome=\"agree\""));
+        } finally {
+            servers.forEach(server -> server.stop(Duration.ofSeconds(2)));
+        }
+    }
+
     private GatewayServer gateway(InferenceServer canary, String... flags) {
-        List<String> args = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stable.port(),
+        return gateway(stable, canary, flags);
+    }
+
+    private GatewayServer gateway(InferenceServer stableServer, InferenceServer canary, String... flags) {
+        List<String> args = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stableServer.port(),
                 "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0"));
         args.addAll(List.of(flags));
         GatewayServer gateway = TestPlatform.gateway(args.toArray(String[]::new));

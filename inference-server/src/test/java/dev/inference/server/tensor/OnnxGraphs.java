@@ -36,15 +36,23 @@ public final class OnnxGraphs {
      * [batch, 3], and {@code label} INT64 [batch], the arg-max of the scores.
      */
     public static Path writeMlp(Path versionDir) throws IOException {
+        return writeMlp(versionDir, 1);
+    }
+
+    /**
+     * The MLP with its output layer scaled by {@code outputScale}: close to 1, a re-export that
+     * answers the same within rounding; negative, a model that ranks the classes the other way round.
+     */
+    public static Path writeMlp(Path versionDir, float outputScale) throws IOException {
         GraphProto graph = GraphProto.newBuilder()
                 .setName("mlp")
                 .addInput(value("features", TensorProto.DataType.FLOAT, "batch", FEATURES))
                 .addOutput(value("scores", TensorProto.DataType.FLOAT, "batch", CLASSES))
                 .addOutput(value("label", TensorProto.DataType.INT64, "batch"))
-                .addInitializer(floats("w1", 1, FEATURES, HIDDEN))
-                .addInitializer(floats("b1", 2, HIDDEN))
-                .addInitializer(floats("w2", 3, HIDDEN, CLASSES))
-                .addInitializer(floats("b2", 4, CLASSES))
+                .addInitializer(floats("w1", 1, 1, FEATURES, HIDDEN))
+                .addInitializer(floats("b1", 2, 1, HIDDEN))
+                .addInitializer(floats("w2", 3, outputScale, HIDDEN, CLASSES))
+                .addInitializer(floats("b2", 4, outputScale, CLASSES))
                 .addNode(node("MatMul", List.of("features", "w1"), "h1"))
                 .addNode(node("Add", List.of("h1", "b1"), "h2"))
                 .addNode(node("Relu", List.of("h2"), "h3"))
@@ -87,7 +95,7 @@ public final class OnnxGraphs {
         return scores;
     }
 
-    private static TensorProto floats(String name, int layer, int... dims) {
+    private static TensorProto floats(String name, int layer, float scale, int... dims) {
         TensorProto.Builder tensor = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE);
         int count = 1;
         for (int dim : dims) {
@@ -95,7 +103,7 @@ public final class OnnxGraphs {
             count *= dim;
         }
         for (int i = 0; i < count; i++) {
-            tensor.addFloatData(weight(layer, i));
+            tensor.addFloatData(scale * weight(layer, i));
         }
         return tensor.build();
     }
