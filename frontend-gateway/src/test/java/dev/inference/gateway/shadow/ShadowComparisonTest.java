@@ -14,7 +14,7 @@ import dev.inference.gateway.TestPlatform;
 import dev.inference.gateway.forwarding.RecordingUpstream;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.model.ModelRepositoryCopies;
-import dev.inference.server.tensor.OnnxGraphs;
+import dev.inference.server.bench.TabularMlp;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest;
@@ -192,9 +192,9 @@ class ShadowComparisonTest {
     @Test
     void tensorModelCanariesAreJudgedRowByRow() throws Exception {
         Path repositories = dir.resolve("mlps");
-        OnnxGraphs.writeMlp(repositories.resolve("stable/mlp/1"), 1);
-        OnnxGraphs.writeMlp(repositories.resolve("close/mlp/1"), 1.0001f);
-        OnnxGraphs.writeMlp(repositories.resolve("wrong/mlp/1"), -1);
+        TabularMlp.write(repositories.resolve("stable/mlp/1"), 1);
+        TabularMlp.write(repositories.resolve("close/mlp/1"), 1.0001f);
+        TabularMlp.write(repositories.resolve("wrong/mlp/1"), -1);
         List<InferenceServer> servers = new ArrayList<>();
         try {
             for (String[] server : List.of(new String[] {"stable", "stable", "mlpst4ble"},

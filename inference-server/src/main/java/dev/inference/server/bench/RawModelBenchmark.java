@@ -1,9 +1,22 @@
 package dev.inference.server.bench;
 
+import com.google.protobuf.ByteString;
+import dev.inference.api.tensors.Datatype;
 import dev.inference.platform.ManifestVersion;
 import dev.inference.server.DjlOffline;
+import dev.inference.server.batching.BatchModel;
+import dev.inference.server.batching.BatchWorker;
+import dev.inference.server.model.ModelRepository;
+import dev.inference.server.model.Task;
 import dev.inference.server.model.TextClassifier;
+import dev.inference.server.tensor.TensorData;
+import dev.inference.server.tensor.TensorModel;
+import dev.inference.server.tensor.TensorRequest;
+import dev.inference.server.tensor.TensorRow;
+import dev.inference.server.tensor.TensorSpec;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +32,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The limit of this machine, in a JVM of its own: the model's workers called directly, no
- * network, no queue, one worker per thread as the server has. The load generator's benchmark
+ * network, no queue, one worker per thread as the server has; a text classifier's texts, or a
+ * tensor model's rows (one per text of the corpus). The load generator's benchmark
  * starts it from the server's jar, so its own jar needs no model runtime, and reads the one line
  * it prints:
  * <pre>texts=… seconds=… cpu_seconds=… p50_ms=… p90_ms=… p99_ms=… p99.9_ms=… max_ms=…</pre>
@@ -56,23 +70,60 @@ public final class RawModelBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> texts = Files.readAllLines(corpus).stream().map(String::strip)
                 .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
-        try (TextClassifier classifier = TextClassifier.load("model", versionDir.getFileName().toString(), versionDir, 1)) {
-            runFor(classifier, texts, Duration.ofSeconds(warmupSeconds), new ArrayList<>());
-            List<Long> latencies = new ArrayList<>();
-            double cpuBefore = processCpuSeconds();
-            long start = System.nanoTime();
-            runFor(classifier, texts, Duration.ofSeconds(seconds), latencies);
-            double elapsed = (System.nanoTime() - start) / 1e9;
-            double cpu = processCpuSeconds() - cpuBefore;
-            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-            System.out.printf(Locale.ROOT, "texts=%d seconds=%.3f cpu_seconds=%.3f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f"
-                            + " p99.9_ms=%.3f max_ms=%.3f%n", (long) sorted.length * batchSize, elapsed, cpu,
-                    millis(sorted, 50), millis(sorted, 90), millis(sorted, 99), millis(sorted, 99.9), millis(sorted, 100));
+        String version = versionDir.getFileName().toString();
+        if (ModelRepository.taskOf(versionDir) == Task.TENSOR) {
+            try (TensorModel model = TensorModel.load("model", version, versionDir, 1)) {
+                measure(model, rows(model, texts));
+            }
+        } else {
+            try (TextClassifier classifier = TextClassifier.load("model", version, versionDir, 1)) {
+                measure(classifier, texts);
+            }
         }
         return 0;
     }
 
-    private void runFor(TextClassifier classifier, List<String> texts, Duration duration, List<Long> latencies)
+    /**
+     * A tensor model's inputs, one row per text (open dimensions 1), each element derived from its
+     * text as the load generator derives them, so that the two run the same kind of rows.
+     */
+    private static List<TensorRow> rows(TensorModel model, List<String> texts) {
+        List<TensorRow> rows = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            List<TensorData> inputs = new ArrayList<>();
+            for (TensorSpec spec : model.inputs()) {
+                long[] shape = Arrays.stream(spec.shape()).map(d -> d == TensorSpec.VARIABLE ? 1 : d).toArray();
+                int elements = (int) TensorData.elements(shape);
+                if (spec.datatype() == Datatype.BYTES) {
+                    inputs.add(TensorData.strings(shape, java.util.Collections.nCopies(elements, text)));
+                    continue;
+                }
+                ByteBuffer raw = ByteBuffer.allocate(elements * spec.datatype().size()).order(ByteOrder.LITTLE_ENDIAN);
+                for (int e = 0; e < elements; e++) {
+                    spec.datatype().put(raw, spec.datatype().sample(text.hashCode() * 31 + e));
+                }
+                inputs.add(TensorData.raw(shape, ByteString.copyFrom(raw.flip())));
+            }
+            rows.add(new TensorRow(new TensorRequest(inputs, model.batchable()), 0));
+        }
+        return rows;
+    }
+
+    private <I> void measure(BatchModel<I, ?> model, List<I> inputs) throws Exception {
+        runFor(model, inputs, Duration.ofSeconds(warmupSeconds), new ArrayList<>());
+        List<Long> latencies = new ArrayList<>();
+        double cpuBefore = processCpuSeconds();
+        long start = System.nanoTime();
+        runFor(model, inputs, Duration.ofSeconds(seconds), latencies);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        double cpu = processCpuSeconds() - cpuBefore;
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        System.out.printf(Locale.ROOT, "texts=%d seconds=%.3f cpu_seconds=%.3f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f"
+                        + " p99.9_ms=%.3f max_ms=%.3f%n", (long) sorted.length * batchSize, elapsed, cpu,
+                millis(sorted, 50), millis(sorted, 90), millis(sorted, 99), millis(sorted, 99.9), millis(sorted, 100));
+    }
+
+    private <I> void runFor(BatchModel<I, ?> model, List<I> inputs, Duration duration, List<Long> latencies)
             throws Exception {
         long end = System.nanoTime() + duration.toNanos();
         AtomicInteger cursor = new AtomicInteger();
@@ -82,14 +133,14 @@ public final class RawModelBenchmark implements Callable<Integer> {
             Thread worker = new Thread(() -> {
                 long[] own = new long[1 << 16];
                 int count = 0;
-                try (TextClassifier.Worker model = classifier.newWorker()) {
+                try (BatchWorker<I, ?> running = model.newWorker()) {
                     while (System.nanoTime() < end) {
-                        List<String> batch = new ArrayList<>(batchSize);
+                        List<I> batch = new ArrayList<>(batchSize);
                         for (int j = 0; j < batchSize; j++) {
-                            batch.add(texts.get(Math.floorMod(cursor.getAndIncrement(), texts.size())));
+                            batch.add(inputs.get(Math.floorMod(cursor.getAndIncrement(), inputs.size())));
                         }
                         long started = System.nanoTime();
-                        model.run(batch);
+                        running.run(batch);
                         if (count == own.length) {
                             own = Arrays.copyOf(own, count * 2);
                         }

@@ -1,5 +1,7 @@
 package dev.inference.server.tensor;
 
+import dev.inference.server.bench.TabularMlp;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,8 +51,8 @@ class TensorModelServingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        OnnxGraphs.writeMlp(repository.resolve("mlp").resolve("1"));
-        Path single = OnnxGraphs.writeMlp(repository.resolve("mlp-single").resolve("1")).getParent();
+        TabularMlp.write(repository.resolve("mlp").resolve("1"));
+        Path single = TabularMlp.write(repository.resolve("mlp-single").resolve("1")).getParent();
         Files.writeString(single.resolve(VersionSettings.FILE_NAME), "{\"maxBatchSize\": 0}");
         Path add = Files.createDirectories(repository.resolve("add").resolve("1"));
         OnnxTestCases.requireData();
@@ -102,7 +104,7 @@ class TensorModelServingTest {
         }
         for (int call = 0; call < calls.size(); call++) {
             ModelInferResponse response = calls.get(call).get(30, TimeUnit.SECONDS);
-            float[] expected = OnnxGraphs.mlpScores(features.get(call));
+            float[] expected = TabularMlp.scores(features.get(call));
             assertArrayEquals(expected, scores(response), 1e-4f, "call " + call + " got its own row");
             assertEquals(List.of(1L, 3L), response.getOutputs(0).getShapeList());
             assertEquals(argMax(expected), labels(response)[0]);
@@ -122,7 +124,7 @@ class TensorModelServingTest {
                 float[] scores = scores(response);
                 long[] labels = labels(response);
                 for (int r = 0; r < rows.length; r++) {
-                    float[] expected = OnnxGraphs.mlpScores(rows[r]);
+                    float[] expected = TabularMlp.scores(rows[r]);
                     for (int c = 0; c < 3; c++) {
                         assertEquals(expected[c], scores[r * 3 + c], 1e-4f, model + " row " + r);
                     }
@@ -198,7 +200,7 @@ class TensorModelServingTest {
         assertTrue(predict.getStatus().getDescription().contains("model \"mlp\" version \"1\" is a tensor model"),
                 predict.getStatus().getDescription());
 
-        assertArrayEquals(OnnxGraphs.mlpScores(row), scores(stub.modelInfer(typed("mlp", 1, row))), 1e-4f,
+        assertArrayEquals(TabularMlp.scores(row), scores(stub.modelInfer(typed("mlp", 1, row))), 1e-4f,
                 "the server still serves");
     }
 

@@ -4,11 +4,15 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
+import dev.inference.api.tensors.BytesElements;
+import dev.inference.api.tensors.Datatype;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferResponse;
+import inference.GrpcPredictV2.ModelMetadataRequest;
+import inference.GrpcPredictV2.ModelMetadataResponse.TensorMetadata;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -18,12 +22,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * ModelInfer of the Open Inference Protocol v2 over gRPC, the texts as one BYTES input "text":
- * typed ({@code bytes_contents}, as the KServe SDK sends lists) or raw ({@code raw_input_contents},
- * shape [N, 1], as tritonclient always sends).
+ * ModelInfer of the Open Inference Protocol v2 over gRPC, typed ({@code bytes_contents} and the
+ * like, as the KServe SDK sends lists) or raw ({@code raw_input_contents}, as tritonclient always
+ * sends). What a call carries follows the model's metadata, asked once: a text model's texts as its
+ * one BYTES input "text" (raw of shape [N, 1]); a tensor model's declared inputs, one row per text
+ * along an open first dimension (every other open dimension 1), each row's values derived from its
+ * text, so that a corpus gives varied rows.
  */
 public final class OpenInferenceGrpcClient implements PredictClient {
 
@@ -33,6 +41,8 @@ public final class OpenInferenceGrpcClient implements PredictClient {
     private final String version;
     private final boolean raw;
     private final long timeoutMillis;
+    /** A tensor model's inputs; empty for a text model. */
+    private final List<TensorMetadata> tensorInputs;
 
     public OpenInferenceGrpcClient(String hostPort, String model, String version, Map<String, String> headers,
             long timeoutMillis, boolean raw) {
@@ -42,6 +52,21 @@ public final class OpenInferenceGrpcClient implements PredictClient {
         this.version = version;
         this.raw = raw;
         this.timeoutMillis = timeoutMillis;
+        List<TensorMetadata> inputs;
+        try {
+            inputs = stub.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS).modelMetadata(
+                    ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build()).get().getInputsList();
+        } catch (ExecutionException e) {
+            channel.shutdownNow();
+            throw new IllegalStateException("cannot read the metadata of model \"" + model + "\" at " + hostPort + ": "
+                    + Status.fromThrowable(e.getCause()), e);
+        } catch (InterruptedException e) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading the model's metadata", e);
+        }
+        boolean texts = inputs.size() == 1 && inputs.get(0).getDatatype().equals(Datatype.BYTES.name());
+        this.tensorInputs = texts ? List.of() : inputs;
     }
 
     @Override
@@ -51,7 +76,8 @@ public final class OpenInferenceGrpcClient implements PredictClient {
                 new FutureCallback<ModelInferResponse>() {
                     @Override
                     public void onSuccess(ModelInferResponse response) {
-                        boolean whole = response.getOutputsCount() > 0 && response.getOutputs(0).getShape(0) == texts.size();
+                        boolean whole = response.getOutputsCount() > 0 && (!tensorInputs.isEmpty()
+                                || response.getOutputs(0).getShape(0) == texts.size());
                         outcome.complete(whole ? OK : "WRONG_ANSWER");
                     }
 
@@ -64,6 +90,9 @@ public final class OpenInferenceGrpcClient implements PredictClient {
     }
 
     private ModelInferRequest request(List<String> texts) {
+        if (!tensorInputs.isEmpty()) {
+            return tensorRequest(texts);
+        }
         InferInputTensor.Builder input = InferInputTensor.newBuilder().setName("text").setDatatype("BYTES")
                 .addShape(texts.size());
         ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(model).setModelVersion(version);
@@ -83,6 +112,47 @@ public final class OpenInferenceGrpcClient implements PredictClient {
             input.setContents(contents);
         }
         return request.addInputs(input).build();
+    }
+
+    private ModelInferRequest tensorRequest(List<String> texts) {
+        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(model).setModelVersion(version);
+        for (TensorMetadata spec : tensorInputs) {
+            Datatype datatype = Datatype.of(spec.getDatatype()).orElseThrow();
+            boolean batched = spec.getShapeCount() > 0 && spec.getShape(0) < 0;
+            int rows = batched ? texts.size() : 1;
+            InferInputTensor.Builder input = InferInputTensor.newBuilder().setName(spec.getName())
+                    .setDatatype(spec.getDatatype());
+            long perRow = 1;
+            for (int d = 0; d < spec.getShapeCount(); d++) {
+                long dimension = d == 0 && batched ? rows : Math.max(1, spec.getShape(d));
+                input.addShape(dimension);
+                perRow *= d == 0 && batched ? 1 : dimension;
+            }
+            List<ByteString> strings = new java.util.ArrayList<>();
+            ByteBuffer values = ByteBuffer.allocate((int) (rows * perRow * datatype.size())).order(ByteOrder.LITTLE_ENDIAN);
+            for (int row = 0; row < rows; row++) {
+                String text = texts.get(row);
+                for (int e = 0; e < perRow; e++) {
+                    if (datatype == Datatype.BYTES) {
+                        strings.add(ByteString.copyFromUtf8(text));
+                    } else {
+                        datatype.put(values, datatype.sample(text.hashCode() * 31 + e));
+                    }
+                }
+            }
+            ByteString raw = datatype == Datatype.BYTES ? BytesElements.encode(strings) : ByteString.copyFrom(values.flip());
+            if (this.raw) {
+                request.addRawInputContents(raw);
+            } else if (datatype == Datatype.BYTES) {
+                input.setContents(InferTensorContents.newBuilder().addAllBytesContents(strings));
+            } else {
+                InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+                datatype.rawToTyped(raw, contents);
+                input.setContents(contents);
+            }
+            request.addInputs(input);
+        }
+        return request.build();
     }
 
     @Override

@@ -198,6 +198,19 @@ public enum Datatype {
         };
     }
 
+    /**
+     * A plain value of this datatype made from {@code seed}, valid for every datatype's range
+     * (a boolean, an integer 0 to 99, a float in [-0.5, 0.5]): the load generator's and the raw
+     * model benchmark's rows, so that both run the same kind of data.
+     */
+    public Object sample(int seed) {
+        int bits = seed & 0xff;
+        if (this == BOOL) {
+            return (bits & 1) == 1;
+        }
+        return floatingPoint() ? (Object) (bits / 255.0 - 0.5) : (Object) (bits % 100);
+    }
+
     private void putInteger(ByteBuffer raw, long value, int index) {
         if (value < min || value > max) {
             throw outOfRange(index < 0 ? value : "element " + index + " (" + value + ")", min + " to " + max);

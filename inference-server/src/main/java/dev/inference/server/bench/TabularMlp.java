@@ -1,4 +1,4 @@
-package dev.inference.server.tensor;
+package dev.inference.server.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,16 +15,21 @@ import onnx.Onnx.TypeProto;
 import onnx.Onnx.ValueInfoProto;
 
 /**
- * Small ONNX graphs the tests build with ONNX's own protobuf classes: a tabular MLP with a
- * dynamic batch dimension, as scikit-learn or PyTorch would export one.
+ * A tabular MLP with a dynamic batch dimension, as scikit-learn or PyTorch would export one, built
+ * with ONNX's own protobuf classes: the tensor model of the benchmarks and the tests.
  */
-public final class OnnxGraphs {
+public final class TabularMlp {
 
     public static final int FEATURES = 4;
     public static final int HIDDEN = 8;
     public static final int CLASSES = 3;
 
-    private OnnxGraphs() {}
+    private TabularMlp() {}
+
+    /** Writes the MLP as {@code <version-dir>/model.onnx}, for the benchmarks: {@code TabularMlp <version-dir>}. */
+    public static void main(String[] args) throws IOException {
+        write(Path.of(args[0]));
+    }
 
     /** Weight {@code i} of a layer: fixed, varied, in [-1, 1]. */
     static float weight(int layer, int i) {
@@ -35,15 +40,15 @@ public final class OnnxGraphs {
      * {@code features} FP32 [batch, 4] → MatMul, Add, Relu → MatMul, Add → {@code scores} FP32
      * [batch, 3], and {@code label} INT64 [batch], the arg-max of the scores.
      */
-    public static Path writeMlp(Path versionDir) throws IOException {
-        return writeMlp(versionDir, 1);
+    public static Path write(Path versionDir) throws IOException {
+        return write(versionDir, 1);
     }
 
     /**
      * The MLP with its output layer scaled by {@code outputScale}: close to 1, a re-export that
      * answers the same within rounding; negative, a model that ranks the classes the other way round.
      */
-    public static Path writeMlp(Path versionDir, float outputScale) throws IOException {
+    public static Path write(Path versionDir, float outputScale) throws IOException {
         GraphProto graph = GraphProto.newBuilder()
                 .setName("mlp")
                 .addInput(value("features", TensorProto.DataType.FLOAT, "batch", FEATURES))
@@ -75,7 +80,7 @@ public final class OnnxGraphs {
     }
 
     /** The MLP's scores for one row, computed here as the graph defines them. */
-    public static float[] mlpScores(float[] features) {
+    public static float[] scores(float[] features) {
         float[] hidden = new float[HIDDEN];
         for (int h = 0; h < HIDDEN; h++) {
             float sum = weight(2, h);
