@@ -7,6 +7,8 @@ import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.loadtest.Corpus;
 import dev.inference.loadtest.LoadRun;
+import dev.inference.loadtest.client.OpenInferenceGrpcClient;
+import dev.inference.loadtest.client.PredictClient;
 import dev.inference.loadtest.client.RestPredictClient;
 import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
@@ -18,6 +20,7 @@ import dev.inference.rollouts.orchestration.CanaryStrategy;
 import dev.inference.rollouts.orchestration.LocalRollout;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.InferenceServer;
+import dev.inference.server.bench.TabularMlp;
 import dev.inference.server.ServerConfig;
 import dev.inference.server.model.ModelRepositoryCopies;
 import java.io.ByteArrayOutputStream;
@@ -36,6 +39,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -141,6 +145,25 @@ class CanaryScenariosTest {
         }
     }
 
+    /**
+     * The canary machinery is model-agnostic: a tensor model's canary that ranks the classes the
+     * other way round, called over the Open Inference Protocol, is failed by the same agreement
+     * template from its answers compared row by row, while it is only shadowed.
+     */
+    @Test
+    void wrongTensorCanaryIsFailedByTheAgreementMetric() throws Exception {
+        TabularMlp.write(dir.resolve("stable/mlp/1"), 1);
+        TabularMlp.write(dir.resolve("canary/mlp/1"), -1);
+        startPlatform(List.of("--model-repository", dir.resolve("stable").toString()),
+                List.of("--model-repository", dir.resolve("canary").toString()), true, SHADOW_PERCENT,
+                () -> new OpenInferenceGrpcClient("127.0.0.1:" + gateway.port(), "mlp", "",
+                        Map.of("x-model-track", "auto"), 10_000, true));
+
+        LocalRollout.Outcome outcome = rollout().run();
+
+        assertAborted(outcome, "inference-canary-agreement", "wrong tensor canary (the MLP's scores negated)");
+    }
+
     @Test
     void canaryWithoutTrafficIsNotFailedButPausedForAHuman() throws Exception {
         startPlatform(false, SHADOW_PERCENT);
@@ -238,10 +261,23 @@ class CanaryScenariosTest {
      * template needs, as a cluster's canary pods are shadowed from their start.
      */
     private void startPlatform(boolean withTraffic, String shadowPercent, String... canaryFlags) throws Exception {
-        stable = server("--default-version", "sentiment=1", "--track", "stable", "--revision", "st4ble");
-        List<String> flags = new ArrayList<>(List.of("--default-version", "sentiment=2", "--track", "canary",
-                "--revision", "c4n4ry"));
+        List<String> flags = new ArrayList<>(List.of("--default-version", "sentiment=2"));
         flags.addAll(List.of(canaryFlags));
+        startPlatform(List.of("--default-version", "sentiment=1"), flags, withTraffic, shadowPercent,
+                () -> new RestPredictClient(gatewayUrl(""), "sentiment", "", Map.of("x-model-track", "auto"), 10_000));
+    }
+
+    /**
+     * As {@link #startPlatform(boolean, String, String...)} for any model: the servers' flags beside
+     * their tracks and revisions, and the client that sends the traffic through the gateway.
+     */
+    private void startPlatform(List<String> stableFlags, List<String> canaryFlags, boolean withTraffic,
+            String shadowPercent, Supplier<PredictClient> client) throws Exception {
+        List<String> flags = new ArrayList<>(List.of("--track", "stable", "--revision", "st4ble"));
+        flags.addAll(stableFlags);
+        stable = server(flags.toArray(String[]::new));
+        flags = new ArrayList<>(List.of("--track", "canary", "--revision", "c4n4ry"));
+        flags.addAll(canaryFlags);
         canary = server(flags.toArray(String[]::new));
         gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
                 "--stable", "127.0.0.1:" + stable.port(), "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0",
@@ -271,10 +307,9 @@ class CanaryScenariosTest {
         awaitQuery("count(up == 1) == 3");
         if (withTraffic) {
             traffic = new Thread(() -> {
-                try (RestPredictClient client = new RestPredictClient(gatewayUrl(""), "sentiment", "",
-                        Map.of("x-model-track", "auto"), 10_000)) {
+                try (PredictClient calls = client.get()) {
                     while (sending.get()) {
-                        new LoadRun(client, new OpenLoop(TRAFFIC_PER_SECOND, NanoClock.SYSTEM), Corpus.builtIn(), 1)
+                        new LoadRun(calls, new OpenLoop(TRAFFIC_PER_SECOND, NanoClock.SYSTEM), Corpus.builtIn(), 1)
                                 .run("traffic", Duration.ZERO, Duration.ofSeconds(2), new PrintStream(new ByteArrayOutputStream()));
                     }
                 } catch (InterruptedException e) {

@@ -28,8 +28,9 @@ public final class ModelRepository {
     private ModelRepository() {}
 
     /**
-     * Lists every version of every model under the root, sorted by model and then version
-     * (numerically where both versions are numbers).
+     * Lists every version of every model under the root that its model's version policy serves
+     * ({@link ModelSettings}), sorted by model and then version (numerically where both versions
+     * are numbers).
      *
      * @throws IOException when the root holds no model, or a version folder cannot be interpreted:
      *     the message names the folder, the file and the reason
@@ -41,7 +42,7 @@ public final class ModelRepository {
         List<VersionLocation> versions = new ArrayList<>();
         for (Path modelDir : subdirectories(root)) {
             String model = modelDir.getFileName().toString();
-            for (Path versionDir : subdirectories(modelDir)) {
+            for (Path versionDir : ModelSettings.read(modelDir).serving(modelDir, subdirectories(modelDir))) {
                 String version = versionDir.getFileName().toString();
                 versions.add(new VersionLocation(model, version, versionDir, taskOf(versionDir)));
             }

@@ -57,6 +57,36 @@ class ModelRepositoryTest {
     }
 
     @Test
+    void aModelsVersionPolicyDecidesWhichVersionsServe(@TempDir Path root) throws Exception {
+        Path model = root.resolve("fraud");
+        for (String version : List.of("1", "2", "10")) {
+            Files.createDirectories(model.resolve(version));
+            Files.writeString(model.resolve(version).resolve("model.onnx"), "");
+        }
+        Files.writeString(model.resolve("2").resolve("config.json"), "{}"); // a broken folder the policy leaves out
+        Files.writeString(model.resolve(ModelSettings.FILE_NAME), "{\"versionPolicy\": {\"specific\": [\"1\", \"10\"]}}");
+        assertEquals(List.of("1", "10"), versions(root));
+
+        Files.delete(model.resolve("2").resolve("config.json"));
+        Files.writeString(model.resolve(ModelSettings.FILE_NAME), "{\"versionPolicy\": {\"latest\": 2}}");
+        assertEquals(List.of("2", "10"), versions(root));
+        Files.writeString(model.resolve(ModelSettings.FILE_NAME), "{\"versionPolicy\": {\"all\": true}}");
+        assertEquals(List.of("1", "2", "10"), versions(root));
+
+        Files.writeString(model.resolve(ModelSettings.FILE_NAME), "{\"versionPolicy\": {\"specific\": [\"3\"]}}");
+        IOException error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
+        assertTrue(error.getMessage().contains("the version policy names version \"3\", which has no folder"),
+                error.getMessage());
+        Files.writeString(model.resolve(ModelSettings.FILE_NAME), "{\"versionPolicy\": {\"latest\": 1, \"all\": true}}");
+        error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
+        assertTrue(error.getMessage().contains("exactly one of latest, all, specific"), error.getMessage());
+    }
+
+    private static List<String> versions(Path root) throws IOException {
+        return ModelRepository.scan(root).stream().map(ModelRepository.VersionLocation::version).toList();
+    }
+
+    @Test
     void emptyOrMissingRepositoryIsAnError(@TempDir Path root) {
         assertThrows(IOException.class, () -> ModelRepository.scan(root));
         assertThrows(IOException.class, () -> ModelRepository.scan(root.resolve("absent")));
