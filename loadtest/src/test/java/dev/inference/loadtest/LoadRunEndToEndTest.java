@@ -19,6 +19,7 @@ import dev.inference.loadtest.stats.Slo;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.ServerConfig;
+import dev.inference.server.bench.TabularMlp;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -106,6 +107,31 @@ class LoadRunEndToEndTest {
         }
         try (OpenInferenceRestClient unknown = new OpenInferenceRestClient(rest, "sentiment", "9", Map.of(), 5000)) {
             assertEquals("HTTP_404", unknown.predict(java.util.List.of("x")).get());
+        }
+    }
+
+    /**
+     * --api v2 against a tensor model: the client reads the model's metadata and sends rows of the
+     * graph's inputs, typed and raw, straight to a server and through the gateway's gRPC.
+     */
+    @Test
+    void openInferenceProtocolClientDrivesATensorModelFromItsMetadata(@TempDir Path repository) throws Exception {
+        TabularMlp.write(repository.resolve("mlp/1"));
+        InferenceServer tensors = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
+                "--management-port", "0", "--model-repository", repository.toString()));
+        try {
+            for (boolean raw : new boolean[] {false, true}) {
+                RunResult result;
+                try (PredictClient client = new OpenInferenceGrpcClient("127.0.0.1:" + tensors.port(), "mlp", "",
+                        Map.of(), 5000, raw)) {
+                    result = new LoadRun(client, new ClosedLoop(4, NanoClock.SYSTEM), Corpus.builtIn(), 3)
+                            .run("tensors", Duration.ZERO, Duration.ofSeconds(1), new PrintStream(new ByteArrayOutputStream()));
+                }
+                assertTrue(result.calls() > 5, "calls: " + result.calls());
+                assertEquals(Map.of("OK", result.calls()), result.outcomes(), raw ? "raw" : "typed");
+            }
+        } finally {
+            tensors.stop(Duration.ofSeconds(2));
         }
     }
 }
