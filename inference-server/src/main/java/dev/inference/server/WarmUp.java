@@ -21,11 +21,8 @@ import io.grpc.Status;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -182,19 +179,13 @@ final class WarmUp {
         ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(version.model())
                 .setModelVersion(version.version());
         for (TensorSpec spec : version.tensorModel().inputs()) {
-            long[] shape = Arrays.stream(spec.shape()).map(d -> d == TensorSpec.VARIABLE ? 1 : d).toArray();
-            int elements = (int) TensorData.elements(shape);
+            TensorData ones = spec.example(i -> spec.datatype() == Datatype.BYTES ? "1"
+                    : spec.datatype() == Datatype.BOOL ? (Object) true : (Object) 1);
             request.addInputs(InferInputTensor.newBuilder().setName(spec.name()).setDatatype(spec.datatype().name())
-                    .addAllShape(Arrays.stream(shape).boxed().toList()));
-            if (spec.datatype() == Datatype.BYTES) {
-                request.addRawInputContents(BytesElements.encode(Collections.nCopies(elements, ByteString.copyFromUtf8("1"))));
-            } else {
-                ByteBuffer raw = ByteBuffer.allocate(elements * spec.datatype().size()).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < elements; i++) {
-                    spec.datatype().put(raw, spec.datatype() == Datatype.BOOL ? (Object) true : (Object) 1);
-                }
-                request.addRawInputContents(ByteString.copyFrom(raw.flip()));
-            }
+                    .addAllShape(Arrays.stream(ones.shape()).boxed().toList()));
+            request.addRawInputContents(spec.datatype() == Datatype.BYTES
+                    ? BytesElements.encode(ones.strings().stream().map(ByteString::copyFromUtf8).toList())
+                    : ones.raw());
         }
         return request.build();
     }

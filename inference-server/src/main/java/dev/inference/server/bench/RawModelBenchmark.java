@@ -1,6 +1,5 @@
 package dev.inference.server.bench;
 
-import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.Datatype;
 import dev.inference.platform.ManifestVersion;
 import dev.inference.server.DjlOffline;
@@ -15,8 +14,6 @@ import dev.inference.server.tensor.TensorRequest;
 import dev.inference.server.tensor.TensorRow;
 import dev.inference.server.tensor.TensorSpec;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,17 +89,8 @@ public final class RawModelBenchmark implements Callable<Integer> {
         for (String text : texts) {
             List<TensorData> inputs = new ArrayList<>();
             for (TensorSpec spec : model.inputs()) {
-                long[] shape = Arrays.stream(spec.shape()).map(d -> d == TensorSpec.VARIABLE ? 1 : d).toArray();
-                int elements = (int) TensorData.elements(shape);
-                if (spec.datatype() == Datatype.BYTES) {
-                    inputs.add(TensorData.strings(shape, java.util.Collections.nCopies(elements, text)));
-                    continue;
-                }
-                ByteBuffer raw = ByteBuffer.allocate(elements * spec.datatype().size()).order(ByteOrder.LITTLE_ENDIAN);
-                for (int e = 0; e < elements; e++) {
-                    spec.datatype().put(raw, spec.datatype().sample(text.hashCode() * 31 + e));
-                }
-                inputs.add(TensorData.raw(shape, ByteString.copyFrom(raw.flip())));
+                inputs.add(spec.example(i -> spec.datatype() == Datatype.BYTES ? text
+                        : spec.datatype().sample(text.hashCode() * 31 + i)));
             }
             rows.add(new TensorRow(new TensorRequest(inputs, model.batchable()), 0));
         }

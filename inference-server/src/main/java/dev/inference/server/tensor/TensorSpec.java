@@ -4,7 +4,13 @@ import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.TensorInfo;
 import dev.inference.api.tensors.Datatype;
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * One input or output of a tensor model as its ONNX graph declares it, in the protocol's terms.
@@ -54,6 +60,28 @@ public record TensorSpec(String name, Datatype datatype, long[] shape, OnnxJavaT
                     + ": ONNX Runtime's Java API cannot create UINT16, UINT32 or UINT64 tensors");
         }
         return new TensorSpec(node.getName(), datatype, info.getShape(), onnxType);
+    }
+
+    /**
+     * A tensor of this spec with every open dimension 1: element {@code i} is {@code element.apply(i)},
+     * a String for BYTES, else a plain value {@link Datatype#put} takes. For calls the server makes
+     * itself (the warm-up) and the raw model's benchmark.
+     */
+    public TensorData example(IntFunction<Object> element) {
+        long[] concrete = Arrays.stream(shape).map(dimension -> dimension == VARIABLE ? 1 : dimension).toArray();
+        int elements = (int) TensorData.elements(concrete);
+        if (datatype == Datatype.BYTES) {
+            List<String> strings = new ArrayList<>(elements);
+            for (int i = 0; i < elements; i++) {
+                strings.add((String) element.apply(i));
+            }
+            return TensorData.strings(concrete, strings);
+        }
+        ByteBuffer raw = ByteBuffer.allocate(elements * datatype.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < elements; i++) {
+            datatype.put(raw, element.apply(i));
+        }
+        return TensorData.raw(concrete, ByteString.copyFrom(raw.flip()));
     }
 
     /** Whether the first dimension is open, so that requests can be stacked along it. */
