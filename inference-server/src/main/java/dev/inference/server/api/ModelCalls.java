@@ -3,6 +3,7 @@ package dev.inference.server.api;
 import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.batching.RejectedException;
 import dev.inference.server.metrics.InferenceMetrics;
+import dev.inference.server.model.InputRejectedException;
 import dev.inference.server.model.Task;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.ServedVersion;
@@ -176,6 +177,10 @@ public final class ModelCalls {
         }
         if (cause instanceof RejectedException) {
             return Status.UNAVAILABLE.withDescription("the server is shutting down; retry on another replica");
+        }
+        if (cause instanceof InputRejectedException) {
+            log.info("{}/{} rejected a call's inputs: {}", served.model(), served.version(), cause.getMessage());
+            return Status.INVALID_ARGUMENT.withDescription("the model rejected the inputs: " + cause.getMessage());
         }
         log.error("a call to {}/{} failed", served.model(), served.version(), cause);
         return Status.INTERNAL.withDescription("the model failed to process the request");

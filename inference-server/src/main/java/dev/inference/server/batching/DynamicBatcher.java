@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * inputs: a request that does not fit is rejected at once, never parked. An input whose caller has
  * gone (deadline passed, cancelled) is dropped when a worker takes it, without running the model.
  *
+ * <p>A batch that fails over the inputs of several requests runs again one request at a time, so
+ * that a request whose inputs the model rejects fails alone and the others are answered.
+ *
  * <p>A request completes on the executor it was submitted with, and all the requests one batch
  * finishes on the same executor complete in one task there: a transport's event loop that sends
  * the answers is woken once per batch, not once per call.
@@ -267,9 +270,17 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         try {
             outputs = worker.run(inputs);
         } catch (Exception e) {
-            log.error("a batch of {} over {} inputs failed", name, inputs.size(), e);
-            for (QueuedInput<I, O> input : batch) {
-                input.request.fail(e);
+            List<List<QueuedInput<I, O>>> byRequest = byRequest(batch);
+            if (byRequest.size() > 1) {
+                // One caller's inputs may be what the model rejects (an index out of range, say):
+                // each request runs again alone, so that only its own caller gets the failure.
+                log.debug("a batch of {} over {} requests failed; running each alone", name, byRequest.size(), e);
+                byRequest.forEach(alone -> run(worker, alone));
+            } else {
+                // The caller's status says what failed; the log line is the API's to write.
+                for (QueuedInput<I, O> input : batch) {
+                    input.request.fail(e);
+                }
             }
             return;
         }
@@ -286,6 +297,18 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
                 request.future.complete(request.outputs());
             }
         }));
+    }
+
+    /** The batch's inputs cut into runs of one request each, in order (a request's inputs are taken together). */
+    private static <I, O> List<List<QueuedInput<I, O>>> byRequest(List<QueuedInput<I, O>> batch) {
+        List<List<QueuedInput<I, O>>> runs = new ArrayList<>();
+        for (QueuedInput<I, O> input : batch) {
+            if (runs.isEmpty() || runs.get(runs.size() - 1).get(0).request != input.request) {
+                runs.add(new ArrayList<>());
+            }
+            runs.get(runs.size() - 1).add(input);
+        }
+        return runs;
     }
 
     /**

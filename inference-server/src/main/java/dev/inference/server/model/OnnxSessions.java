@@ -21,9 +21,9 @@ public final class OnnxSessions {
         options.setInterOpNumThreads(1);
         options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
         options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
-        // ONNX Runtime's own warnings (an old opset, a skipped optimizer) repeat per session; the
-        // server logs each load and each failure itself.
-        options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+        // ONNX Runtime's own warnings (an old opset, a skipped optimizer) repeat per session, and its
+        // errors repeat what its exceptions say; the server logs each load and each failure itself.
+        options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
         // Spinning threads burn the other worker's core while waiting for work and make
         // latencies bimodal on a small machine.
         options.addConfigEntry("session.intra_op.allow_spinning", "0");

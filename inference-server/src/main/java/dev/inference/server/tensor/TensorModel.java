@@ -11,6 +11,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.inference.api.tensors.Datatype;
 import dev.inference.server.batching.BatchModel;
 import dev.inference.server.batching.BatchWorker;
+import dev.inference.server.model.InputRejectedException;
 import dev.inference.server.model.OnnxSessions;
 import java.io.IOException;
 import java.lang.reflect.Array;
@@ -140,7 +141,7 @@ public final class TensorModel implements BatchModel<TensorRow, List<TensorData>
         private final ByteBuffer[] buffers = new ByteBuffer[inputs.size()];
 
         @Override
-        public List<List<TensorData>> run(List<TensorRow> rows) throws OrtException {
+        public List<List<TensorData>> run(List<TensorRow> rows) throws OrtException, InputRejectedException {
             Map<String, OnnxTensor> feeds = new HashMap<>();
             try {
                 for (int i = 0; i < inputs.size(); i++) {
@@ -149,6 +150,13 @@ public final class TensorModel implements BatchModel<TensorRow, List<TensorData>
                 try (OrtSession.Result result = session.run(feeds)) {
                     return split(result, rows.size(), rows.get(0).request().batched());
                 }
+            } catch (OrtException e) {
+                // Shapes and types were checked against the graph before; what ONNX Runtime still
+                // calls an invalid argument is in the values, such as an index out of range.
+                if (e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT) {
+                    throw new InputRejectedException(runtimeMessage(e));
+                }
+                throw e;
             } finally {
                 feeds.values().forEach(OnnxTensor::close);
             }
@@ -229,6 +237,14 @@ public final class TensorModel implements BatchModel<TensorRow, List<TensorData>
             }
             return perRow;
         }
+    }
+
+    /** ONNX Runtime's own words, without its error-code prefix or the paths of its sources. */
+    private static String runtimeMessage(OrtException e) {
+        return e.getMessage().replaceFirst("^Error code - \\w+ - message: ", "")
+                .replaceAll("/onnxruntime_src/\\S+ ", "")
+                .replace("Non-zero status code returned while running ", "")
+                .replace(" Name:''", "");
     }
 
     private static long[] stacked(int rows, long[] rowShape) {

@@ -199,6 +199,28 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void aBatchThatFailsRunsAgainRequestByRequestSoOnlyTheRequestTheModelRejectsFails() throws Exception {
+        GatedModel model = new GatedModel();
+        try (DynamicBatcher<String, String> batcher = batcher(model, 8, Double.POSITIVE_INFINITY, 1024)) {
+            CompletableFuture<List<String>> first = batcher.submit(List.of("a"), () -> false);
+            model.awaitRunning(1);
+            CompletableFuture<List<String>> before = batcher.submit(List.of("b", "c"), () -> false);
+            CompletableFuture<List<String>> poisoned = batcher.submit(List.of("d", "fail"), () -> false);
+            CompletableFuture<List<String>> after = batcher.submit(List.of("e"), () -> false);
+            model.release(5);
+
+            assertEquals(List.of("A"), await(first));
+            assertEquals(List.of("B", "C"), await(before));
+            assertEquals(List.of("E"), await(after));
+            ExecutionException failure = assertThrows(ExecutionException.class,
+                    () -> poisoned.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            assertEquals("the model failed", failure.getCause().getMessage());
+            assertEquals(List.of(List.of("a"), List.of("b", "c"), List.of("e")), model.batches,
+                    "the shared batch (b, c, d, fail, e) failed; each request then ran alone");
+        }
+    }
+
+    @Test
     void aModelWhoseWorkersCannotStartIsReported() throws Exception {
         BatchModel<String, String> broken = () -> {
             throw new IllegalStateException("no session");

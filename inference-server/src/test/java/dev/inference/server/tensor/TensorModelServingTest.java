@@ -57,6 +57,8 @@ class TensorModelServingTest {
         Path add = Files.createDirectories(repository.resolve("add").resolve("1"));
         OnnxTestCases.requireData();
         Files.copy(OnnxTestCases.DATA.resolve("node/test_add/model.onnx"), add.resolve("model.onnx"));
+        Path gather = Files.createDirectories(repository.resolve("gather").resolve("1"));
+        Files.copy(OnnxTestCases.DATA.resolve("node/test_gather_0/model.onnx"), gather.resolve("model.onnx"));
         // One worker and a short wait, so that concurrent calls find it busy and queue into batches.
         server = TestServer.start("--model-repository", repository.toString(), "--workers", "1",
                 "--max-queue-delay-ms", "5");
@@ -202,6 +204,24 @@ class TensorModelServingTest {
 
         assertArrayEquals(TabularMlp.scores(row), scores(stub.modelInfer(typed("mlp", 1, row))), 1e-4f,
                 "the server still serves");
+    }
+
+    /** Values the graph cannot take, however well shaped, are the caller's error, and the server goes on. */
+    @Test
+    void valuesTheModelRejectsAreInvalidArgumentInTheRuntimesWords() {
+        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("gather")
+                .addInputs(fp32("data", new float[5 * 4 * 3 * 2], 5, 4, 3, 2));
+        InferInputTensor.Builder indices = InferInputTensor.newBuilder().setName("indices").setDatatype("INT64").addShape(3);
+        ModelInferResponse gathered = stub.modelInfer(request.clone().addInputs(indices.clone()
+                .setContents(InferTensorContents.newBuilder().addAllInt64Contents(List.of(0L, 1L, 4L)))).build());
+        assertEquals(List.of(3L, 4L, 3L, 2L), gathered.getOutputs(0).getShapeList());
+
+        assertInvalid(request.clone().addInputs(indices.clone().setContents(InferTensorContents.newBuilder()
+                .addAllInt64Contents(List.of(0L, 9L, 2L)))).build(),
+                "the model rejected the inputs: Gather node. Status Message: indices element out of data bounds, idx=9");
+        assertEquals(3, stub.modelInfer(request.clone().addInputs(indices.clone()
+                .setContents(InferTensorContents.newBuilder().addAllInt64Contents(List.of(4L, 3L, 2L)))).build())
+                .getOutputs(0).getShape(0), "the server still serves");
     }
 
     private static void assertInvalid(ModelInferRequest request, String message) {
