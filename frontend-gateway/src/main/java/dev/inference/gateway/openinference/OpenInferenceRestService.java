@@ -27,7 +27,6 @@ import inference.GrpcPredictV2.ServerLiveRequest;
 import inference.GrpcPredictV2.ServerMetadataRequest;
 import inference.GrpcPredictV2.ServerReadyRequest;
 import io.grpc.Status;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -85,11 +84,16 @@ public final class OpenInferenceRestService {
     @Get
     @Head
     @Path("/v2/models/{name}")
+    public CompletableFuture<HttpResponse> modelMetadata(ServiceRequestContext ctx, @Param("name") String name) {
+        return modelMetadata(ctx, name, "");
+    }
+
+    @Get
+    @Head
     @Path("/v2/models/{name}/versions/{version}")
     public CompletableFuture<HttpResponse> modelMetadata(ServiceRequestContext ctx, @Param("name") String name,
-            @Param("version") Optional<String> version) {
-        ModelMetadataRequest request = ModelMetadataRequest.newBuilder().setName(name).setVersion(version.orElse(""))
-                .build();
+            @Param("version") String version) {
+        ModelMetadataRequest request = ModelMetadataRequest.newBuilder().setName(name).setVersion(version).build();
         return json(ctx, "ModelMetadata", (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .modelMetadata(request), JsonTensors::modelMetadata);
     }
@@ -97,22 +101,34 @@ public final class OpenInferenceRestService {
     @Get
     @Head
     @Path("/v2/models/{name}/ready")
+    public CompletableFuture<HttpResponse> modelReady(ServiceRequestContext ctx, @Param("name") String name) {
+        return modelReady(ctx, name, "");
+    }
+
+    @Get
+    @Head
     @Path("/v2/models/{name}/versions/{version}/ready")
     public CompletableFuture<HttpResponse> modelReady(ServiceRequestContext ctx, @Param("name") String name,
-            @Param("version") Optional<String> version) {
-        ModelReadyRequest request = ModelReadyRequest.newBuilder().setName(name).setVersion(version.orElse("")).build();
+            @Param("version") String version) {
+        ModelReadyRequest request = ModelReadyRequest.newBuilder().setName(name).setVersion(version).build();
         return health(ctx, "ModelReady", (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .modelReady(request), response -> response.getReady());
     }
 
     @Post
     @Path("/v2/models/{name}/infer")
+    public CompletableFuture<HttpResponse> modelInfer(ServiceRequestContext ctx, @Param("name") String name,
+            AggregatedHttpRequest body) {
+        return modelInfer(ctx, name, "", body);
+    }
+
+    @Post
     @Path("/v2/models/{name}/versions/{version}/infer")
     public CompletableFuture<HttpResponse> modelInfer(ServiceRequestContext ctx, @Param("name") String name,
-            @Param("version") Optional<String> version, AggregatedHttpRequest body) {
+            @Param("version") String version, AggregatedHttpRequest body) {
         ModelInferRequest request;
         try {
-            request = JsonTensors.inferRequest(name, version.orElse(""), JsonParser.parseString(body.contentUtf8()));
+            request = JsonTensors.inferRequest(name, version, JsonParser.parseString(body.contentUtf8()));
         } catch (JsonTensors.MalformedJson | JsonParseException | IllegalStateException e) {
             return CompletableFuture.completedFuture(error(HttpStatus.BAD_REQUEST,
                     "the body is not an inference request: " + e.getMessage()).toHttpResponse());
