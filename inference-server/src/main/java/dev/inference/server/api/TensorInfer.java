@@ -15,6 +15,8 @@ import inference.GrpcPredictV2.ModelInferRequest.InferRequestedOutputTensor;
 import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
 import io.grpc.StatusException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -113,6 +115,9 @@ final class TensorInfer {
                 throw RequestLimits.invalid(shaped + " of " + datatype + ", " + elements * datatype.size()
                         + " bytes, but raw_input_contents[" + position + "] holds " + rawContents.size() + " bytes");
             }
+            if (spec.integerDivisor()) {
+                checkDivisor(name, spec, rawContents);
+            }
             return TensorData.raw(shape, rawContents);
         }
         if (datatype.typedField().isEmpty()) {
@@ -130,10 +135,26 @@ final class TensorInfer {
             throw RequestLimits.invalid(shaped + " but its " + field + " holds " + count
                     + (count == 0 ? " (a " + datatype + " tensor's elements go in " + field + ")" : ""));
         }
+        ByteString raw;
         try {
-            return TensorData.raw(shape, datatype.typedToRaw(contents));
+            raw = datatype.typedToRaw(contents);
         } catch (IllegalArgumentException e) {
             throw RequestLimits.invalid(name + ": " + e.getMessage());
+        }
+        if (spec.integerDivisor()) {
+            checkDivisor(name, spec, raw);
+        }
+        return TensorData.raw(shape, raw);
+    }
+
+    /** A zero in an integer divisor would end the process inside ONNX Runtime (SIGFPE): refused here instead. */
+    private static void checkDivisor(String name, TensorSpec spec, ByteString raw) throws StatusException {
+        ByteBuffer values = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; values.hasRemaining(); i++) {
+            if (((Number) spec.datatype().get(values)).longValue() == 0) {
+                throw RequestLimits.invalid(name + " divides integers in the model (Div or Mod), and its element " + i
+                        + " is 0");
+            }
         }
     }
 

@@ -14,6 +14,15 @@ import dev.inference.server.batching.BatchWorker;
 import dev.inference.server.model.InputRejectedException;
 import dev.inference.server.model.OnnxSessions;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.util.HashSet;
+import java.util.Set;
+import onnx.Onnx.GraphProto;
+import onnx.Onnx.ModelProto;
+import onnx.Onnx.NodeProto;
+import onnx.Onnx.TensorProto;
+import onnx.Onnx.ValueInfoProto;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -75,12 +84,44 @@ public final class TensorModel implements BatchModel<TensorRow, List<TensorData>
             throw new IOException("cannot load " + file + ": " + e.getMessage(), e);
         }
         try {
-            return new TensorModel(model, version, environment, session,
-                    specs(session.getInputInfo(), true), specs(session.getOutputInfo(), false));
+            Set<String> divisors = integerDivisors(file);
+            List<TensorSpec> inputs = specs(session.getInputInfo(), true).stream()
+                    .map(spec -> divisors.contains(spec.name()) ? spec.asIntegerDivisor() : spec).toList();
+            return new TensorModel(model, version, environment, session, inputs, specs(session.getOutputInfo(), false));
         } catch (OrtException | IllegalArgumentException e) {
             closeQuietly(session);
             throw new IOException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The graph's integer inputs that a {@code Div} or {@code Mod} node divides by directly. ONNX
+     * Runtime's integer kernels divide natively: a zero divisor raises SIGFPE, which no JVM can
+     * catch in native code, so requests are checked for zeros there first. A divisor the graph
+     * computes itself cannot be checked (docs/models.md says so).
+     */
+    private static Set<String> integerDivisors(Path file) throws IOException {
+        GraphProto graph;
+        try (InputStream in = Files.newInputStream(file)) {
+            graph = ModelProto.parseFrom(in).getGraph();
+        }
+        Set<String> integerInputs = new HashSet<>();
+        for (ValueInfoProto input : graph.getInputList()) {
+            int type = input.getType().getTensorType().getElemType();
+            if (type != TensorProto.DataType.FLOAT_VALUE && type != TensorProto.DataType.DOUBLE_VALUE
+                    && type != TensorProto.DataType.FLOAT16_VALUE && type != TensorProto.DataType.BFLOAT16_VALUE
+                    && type != TensorProto.DataType.STRING_VALUE && type != TensorProto.DataType.BOOL_VALUE) {
+                integerInputs.add(input.getName());
+            }
+        }
+        Set<String> divisors = new HashSet<>();
+        for (NodeProto node : graph.getNodeList()) {
+            boolean division = node.getDomain().isEmpty() && (node.getOpType().equals("Div") || node.getOpType().equals("Mod"));
+            if (division && node.getInputCount() > 1 && integerInputs.contains(node.getInput(1))) {
+                divisors.add(node.getInput(1));
+            }
+        }
+        return divisors;
     }
 
     private static List<TensorSpec> specs(Map<String, NodeInfo> nodes, boolean input) {

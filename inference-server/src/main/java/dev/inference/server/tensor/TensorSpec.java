@@ -17,8 +17,10 @@ import java.util.function.IntFunction;
  *
  * @param shape -1 where the graph leaves a dimension open (symbolic or unknown)
  * @param onnxType how ONNX Runtime's Java API creates a tensor of it (inputs only)
+ * @param integerDivisor an integer input the graph divides by ({@code Div} or {@code Mod}): ONNX
+ *     Runtime divides natively, and a zero element would end the process with SIGFPE
  */
-public record TensorSpec(String name, Datatype datatype, long[] shape, OnnxJavaType onnxType) {
+public record TensorSpec(String name, Datatype datatype, long[] shape, OnnxJavaType onnxType, boolean integerDivisor) {
 
     /** Dimension value for one the graph leaves open, as ONNX Runtime and the protocol both write it. */
     public static final long VARIABLE = -1;
@@ -59,7 +61,7 @@ public record TensorSpec(String name, Datatype datatype, long[] shape, OnnxJavaT
             throw new IllegalArgumentException(what + " is " + datatype
                     + ": ONNX Runtime's Java API cannot create UINT16, UINT32 or UINT64 tensors");
         }
-        return new TensorSpec(node.getName(), datatype, info.getShape(), onnxType);
+        return new TensorSpec(node.getName(), datatype, info.getShape(), onnxType, false);
     }
 
     /**
@@ -82,6 +84,11 @@ public record TensorSpec(String name, Datatype datatype, long[] shape, OnnxJavaT
             datatype.put(raw, element.apply(i));
         }
         return TensorData.raw(concrete, ByteString.copyFrom(raw.flip()));
+    }
+
+    /** This input, marked as an integer divisor of the graph. */
+    TensorSpec asIntegerDivisor() {
+        return new TensorSpec(name, datatype, shape, onnxType, true);
     }
 
     /** Whether the first dimension is open, so that requests can be stacked along it. */

@@ -57,6 +57,8 @@ class TensorModelServingTest {
         Path add = Files.createDirectories(repository.resolve("add").resolve("1"));
         OnnxTestCases.requireData();
         Files.copy(OnnxTestCases.DATA.resolve("node/test_add/model.onnx"), add.resolve("model.onnx"));
+        Path mod = Files.createDirectories(repository.resolve("mod").resolve("1"));
+        Files.copy(OnnxTestCases.DATA.resolve("node/test_mod_mixed_sign_int32/model.onnx"), mod.resolve("model.onnx"));
         Path gather = Files.createDirectories(repository.resolve("gather").resolve("1"));
         Files.copy(OnnxTestCases.DATA.resolve("node/test_gather_0/model.onnx"), gather.resolve("model.onnx"));
         // One worker and a short wait, so that concurrent calls find it busy and queue into batches.
@@ -222,6 +224,33 @@ class TensorModelServingTest {
         assertEquals(3, stub.modelInfer(request.clone().addInputs(indices.clone()
                 .setContents(InferTensorContents.newBuilder().addAllInt64Contents(List.of(4L, 3L, 2L)))).build())
                 .getOutputs(0).getShape(0), "the server still serves");
+    }
+
+    /**
+     * ONNX Runtime divides integers natively, so a zero divisor would end the process (SIGFPE): an
+     * input the graph divides by is checked for zeros, typed and raw, and the server goes on.
+     */
+    @Test
+    void aZeroIntegerDivisorIsRefusedBeforeItReachesTheRuntime() {
+        InferInputTensor.Builder x = InferInputTensor.newBuilder().setName("x").setDatatype("INT32").addShape(6)
+                .setContents(InferTensorContents.newBuilder().addAllIntContents(List.of(5, -5, 7, 8, 9, 10)));
+        InferInputTensor.Builder y = InferInputTensor.newBuilder().setName("y").setDatatype("INT32").addShape(6);
+        ModelInferRequest zero = ModelInferRequest.newBuilder().setModelName("mod").addInputs(x)
+                .addInputs(y.clone().setContents(InferTensorContents.newBuilder().addAllIntContents(List.of(3, 3, 0, 2, 2, 2))))
+                .build();
+        assertInvalid(zero, "input \"y\" divides integers in the model (Div or Mod), and its element 2 is 0");
+        ModelInferRequest.Builder raw = ModelInferRequest.newBuilder().setModelName("mod");
+        for (InferInputTensor input : zero.getInputsList()) {
+            raw.addInputs(input.toBuilder().clearContents())
+                    .addRawInputContents(dev.inference.api.tensors.Datatype.INT32.typedToRaw(input.getContents()));
+        }
+        assertInvalid(raw.build(), "and its element 2 is 0");
+
+        ModelInferResponse remainders = stub.modelInfer(ModelInferRequest.newBuilder().setModelName("mod").addInputs(x)
+                .addInputs(y.clone().setContents(InferTensorContents.newBuilder().addAllIntContents(List.of(3, 3, 4, 3, 2, 3))))
+                .build());
+        assertEquals(List.of(2, 1, 3, 2, 1, 1), remainders.getOutputs(0).getContents().getIntContentsList(),
+                "the server still serves, with Python's remainders (fmod 0)");
     }
 
     private static void assertInvalid(ModelInferRequest request, String message) {
