@@ -1,7 +1,6 @@
 package dev.inference.gateway.errors;
 
 import com.google.gson.JsonObject;
-import dev.inference.gateway.openinference.OpenInferenceRestService;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpResponse;
@@ -13,6 +12,7 @@ import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import dev.inference.gateway.openinference.OpenInferenceRestService;
 import io.grpc.Status;
 import java.util.Locale;
 

@@ -14,23 +14,23 @@ import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferResponse;
-import io.grpc.stub.AbstractStub;
-import java.util.function.BiFunction;
-import java.util.function.Function;
-import java.util.function.Supplier;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Sends a share of the unpinned Predict and ModelInfer calls, once their client has the answer, to
  * the other track too, and compares the two answers text by text (Predict: the labels) or row by
- * row (ModelInfer, any model: {@link TensorAgreement}): the evidence that a canary answers like stable,
- * which latency and error rate cannot give. The client never waits for the shadow; shadows in flight
+ * row (ModelInfer, any model: {@link TensorAgreement}): the evidence that a canary answers like
+ * stable, which latency and error rate cannot give. The client never waits for the shadow; shadows in flight
  * are bounded, and past the bound skipped, never queued. Only answers of two different revisions are
  * compared (after a promotion both tracks may be the same pods).
  */

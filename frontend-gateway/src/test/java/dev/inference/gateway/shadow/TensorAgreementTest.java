@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.Datatype;
 import inference.GrpcPredictV2.InferTensorContents;
-import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
+import inference.GrpcPredictV2.ModelInferResponse;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -5,21 +5,21 @@ import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.BytesElements;
 import dev.inference.api.tensors.Datatype;
 import dev.inference.server.model.Classification;
-import dev.inference.server.tensor.TensorData;
-import dev.inference.server.tensor.TensorSpec;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.ServedVersion;
+import dev.inference.server.tensor.TensorData;
+import dev.inference.server.tensor.TensorSpec;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferParameter;
 import inference.GrpcPredictV2.InferTensorContents;
-import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferRequest.InferRequestedOutputTensor;
-import inference.GrpcPredictV2.ModelInferResponse;
+import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
+import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelMetadataRequest;
-import inference.GrpcPredictV2.ModelMetadataResponse;
 import inference.GrpcPredictV2.ModelMetadataResponse.TensorMetadata;
+import inference.GrpcPredictV2.ModelMetadataResponse;
 import inference.GrpcPredictV2.ModelReadyRequest;
 import inference.GrpcPredictV2.ModelReadyResponse;
 import inference.GrpcPredictV2.ServerLiveRequest;
@@ -44,9 +44,9 @@ import java.util.stream.IntStream;
  * same limits, batcher, deadlines and metrics as {@code inference.v1} ({@link ModelCalls}).
  *
  * <p>A tensor model takes and gives the tensors its graph declares ({@link TensorInfer}); its
- * metadata reports them, with -1 for every open dimension. A text classifier takes one BYTES input {@value #INPUT} of shape [N] or [N, 1], UTF-8 text, typed
- * ({@code bytes_contents}) or raw ({@code raw_input_contents}); it gives a BYTES output
- * {@value #LABEL_OUTPUT} [N] and an FP32 output {@value #PROBABILITIES_OUTPUT} [N, labels], whose
+ * metadata reports them, with -1 for every open dimension. A text classifier takes one BYTES input
+ * {@value #INPUT} of shape [N] or [N, 1], UTF-8 text, typed ({@code bytes_contents}) or raw
+ * ({@code raw_input_contents}); it gives a BYTES output {@value #LABEL_OUTPUT} [N] and an FP32 output {@value #PROBABILITIES_OUTPUT} [N, labels], whose
  * column order the output's {@value #LABELS_PARAMETER} parameter lists. Outputs are raw when the
  * request was raw, as Triton answers, typed otherwise. The classification extension: a
  * {@value #CLASSIFICATION} parameter k on {@value #PROBABILITIES_OUTPUT} returns BYTES [N, k] of

@@ -1,7 +1,5 @@
 package dev.inference.server.tensor;
 
-import dev.inference.server.bench.TabularMlp;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,16 +9,17 @@ import com.google.protobuf.ByteString;
 import dev.inference.api.v1.GetModelRequest;
 import dev.inference.api.v1.ModelInfo;
 import dev.inference.server.TestServer;
+import dev.inference.server.bench.TabularMlp;
 import dev.inference.server.model.VersionSettings;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferTensorContents;
-import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferRequest.InferRequestedOutputTensor;
+import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelMetadataRequest;
-import inference.GrpcPredictV2.ModelMetadataResponse;
 import inference.GrpcPredictV2.ModelMetadataResponse.TensorMetadata;
+import inference.GrpcPredictV2.ModelMetadataResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;

@@ -2,12 +2,12 @@ package dev.inference.loadtest.bench;
 
 import dev.inference.loadtest.Corpus;
 import dev.inference.loadtest.LoadRun;
-import dev.inference.loadtest.stats.Median;
-import dev.inference.loadtest.stats.RunResult;
 import dev.inference.loadtest.client.OpenInferenceGrpcClient;
 import dev.inference.loadtest.client.PredictClient;
 import dev.inference.loadtest.schedule.ClosedLoop;
 import dev.inference.loadtest.schedule.NanoClock;
+import dev.inference.loadtest.stats.Median;
+import dev.inference.loadtest.stats.RunResult;
 import dev.inference.platform.ManifestVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,10 +21,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * What serving costs a tiny tensor model, where the server's own overhead shows most: the
