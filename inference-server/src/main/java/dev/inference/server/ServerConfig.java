@@ -68,6 +68,13 @@ public final class ServerConfig {
                     + " [INFERENCE_MAX_PADDING_RATIO] (default: ${DEFAULT-VALUE}).")
     double maxPaddingRatio;
 
+    @Option(names = "--batch-cost-learning", negatable = true, defaultValue = "${env:INFERENCE_BATCH_COST_LEARNING:-false}",
+            fallbackValue = "true",
+            description = "Form a batch only while the version's measured forward-pass costs predict that running the texts"
+                    + " together costs less than apart; --max-padding-ratio stays an upper bound"
+                    + " [INFERENCE_BATCH_COST_LEARNING] (default: ${DEFAULT-VALUE}).")
+    boolean batchCostLearning;
+
     @Option(names = "--max-queue-delay-ms", defaultValue = "${env:INFERENCE_MAX_QUEUE_DELAY_MS:-0}",
             description = "How long a worker waits to fill a batch; 0 runs at once with what is queued"
                     + " [INFERENCE_MAX_QUEUE_DELAY_MS] (default: ${DEFAULT-VALUE}).")
@@ -205,8 +212,8 @@ public final class ServerConfig {
 
     BatchingSettings batching() {
         int threads = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
-        return new BatchingSettings(
-                threads, maxBatchSize, Duration.ofMillis(maxQueueDelayMillis), queueCapacity, maxPaddingRatio);
+        return new BatchingSettings(threads, maxBatchSize, Duration.ofMillis(maxQueueDelayMillis), queueCapacity,
+                maxPaddingRatio, batchCostLearning);
     }
 
     Path modelRepository() {

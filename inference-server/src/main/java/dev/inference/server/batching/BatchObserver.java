@@ -10,4 +10,27 @@ public interface BatchObserver<O> {
 
     /** Inputs were taken off the queue but not run because their caller had gone. */
     default void inputsDropped(int count) {}
+
+    /**
+     * A pass the batcher had a cost prediction for ran: what it predicted and what it took, in
+     * nanoseconds, over {@code inputs} inputs.
+     */
+    default void batchCost(int inputs, double predictedNanos, long observedNanos) {}
+
+    /** An input was turned away from a batch it could have joined, for {@code reason}. */
+    default void batchSplit(SplitReason reason) {}
+
+    /** Why an input did not join the batch being formed, as the metrics name it. */
+    enum SplitReason {
+        /** The measured costs predict that running it apart is cheaper. */
+        COST,
+        /** Padding it (or the batch) to the longest would break {@code --max-padding-ratio}. */
+        PADDING,
+        /** Its shape differs (a tensor model's rows of other shapes). */
+        SHAPE;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 }

@@ -14,11 +14,20 @@ import java.time.Duration;
  * @param maxPaddingRatio the most padded tokens a batch may run per real token: every text of a
  *     batch is padded to its longest, so a short text joins a long one's batch only while the
  *     padding stays within this bound; {@code Double.POSITIVE_INFINITY} batches regardless of length
+ * @param learnCosts whether an input joins a batch only while the batch's measured cost predicts
+ *     that running them together costs less than running them apart ({@link BatchCosts}); the
+ *     padding bound still applies as an upper bound
  */
-public record BatchingSettings(
-        int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity, double maxPaddingRatio) {
+public record BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity,
+        double maxPaddingRatio, boolean learnCosts) {
 
-    /** Settings without a bound on padding. */
+    /** Settings that batch by count and padding bound alone. */
+    public BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity,
+            double maxPaddingRatio) {
+        this(workers, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio, false);
+    }
+
+    /** Settings without a bound on padding, batching by count alone. */
     public BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity) {
         this(workers, maxBatchSize, maxQueueDelay, queueCapacity, Double.POSITIVE_INFINITY);
     }
@@ -26,12 +35,17 @@ public record BatchingSettings(
     /** These settings with at most {@code most} texts per batch. */
     public BatchingSettings capBatchSize(int most) {
         return most >= maxBatchSize ? this
-                : new BatchingSettings(workers, most, maxQueueDelay, queueCapacity, maxPaddingRatio);
+                : new BatchingSettings(workers, most, maxQueueDelay, queueCapacity, maxPaddingRatio, learnCosts);
     }
 
     /** These settings with {@code count} workers. */
     public BatchingSettings withWorkers(int count) {
-        return new BatchingSettings(count, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio);
+        return new BatchingSettings(count, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio, learnCosts);
+    }
+
+    /** These settings with cost learning on or off. */
+    public BatchingSettings withCostLearning(boolean on) {
+        return new BatchingSettings(workers, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio, on);
     }
 
     public BatchingSettings {

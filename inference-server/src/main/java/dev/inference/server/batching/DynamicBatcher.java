@@ -32,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * inputs: a request that does not fit is rejected at once, never parked. An input whose caller has
  * gone (deadline passed, cancelled) is dropped when a worker takes it, without running the model.
  *
+ * <p>With {@link BatchingSettings#learnCosts()}, an input joins a batch only while the version's
+ * measured costs ({@link BatchCosts}) predict that running them together costs less than running
+ * the batch as it is plus the input alone; where a prediction is unknown or stale the input joins,
+ * and the pass measures it. A fixed padding ratio then stays as an upper bound.
+ *
  * <p>A batch that fails over the inputs of several requests runs again one request at a time, so
  * that a request whose inputs the model rejects fails alone and the others are answered.
  *
@@ -65,6 +70,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     private final AtomicInteger queuedTexts = new AtomicInteger();
     private final AtomicInteger busyWorkers = new AtomicInteger();
     private final Semaphore capacity;
+    private final BatchCosts costs;
     private final List<Thread> workers = new ArrayList<>();
     private final CountDownLatch started;
     private final AtomicInteger failedToStart = new AtomicInteger();
@@ -97,6 +103,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings);
         this.observer = Objects.requireNonNull(observer);
         this.capacity = new Semaphore(settings.queueCapacity());
+        this.costs = new BatchCosts(settings.maxBatchSize());
         this.started = new CountDownLatch(settings.workers());
         for (int i = 0; i < settings.workers(); i++) {
             Thread worker = new Thread(this::runWorker, "batcher-" + name + "-" + i);
@@ -265,6 +272,11 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         for (QueuedInput<I, O> input : batch) {
             inputs.add(input.input);
         }
+        int longest = 1;
+        for (I input : inputs) {
+            longest = Math.max(longest, length.applyAsInt(input));
+        }
+        double predicted = costs.predict(inputs.size(), longest);
         List<O> outputs;
         long start = System.nanoTime();
         try {
@@ -284,7 +296,12 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             }
             return;
         }
-        observer.batchCompleted(outputs, System.nanoTime() - start);
+        long took = System.nanoTime() - start;
+        costs.measured(inputs.size(), longest, took);
+        observer.batchCompleted(outputs, took);
+        if (!Double.isNaN(predicted)) {
+            observer.batchCost(inputs.size(), predicted, took);
+        }
         Map<Executor, List<PendingRequest<O>>> finished = new IdentityHashMap<>();
         for (int i = 0; i < batch.size(); i++) {
             QueuedInput<I, O> input = batch.get(i);
@@ -355,18 +372,42 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             }
             Object inputKey = batchKey.apply(input.input);
             if (!inputs.isEmpty() && !Objects.equals(key, inputKey)) {
+                observer.batchSplit(BatchObserver.SplitReason.SHAPE);
                 return false;
             }
             key = inputKey;
             int inputLength = Math.max(1, length.applyAsInt(input.input));
-            double padded = (double) Math.max(longest, inputLength) * (inputs.size() + 1);
+            int paddedTo = Math.max(longest, inputLength);
+            double padded = (double) paddedTo * (inputs.size() + 1);
             if (!inputs.isEmpty() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
+                observer.batchSplit(BatchObserver.SplitReason.PADDING);
+                return false;
+            }
+            if (!inputs.isEmpty() && settings.learnCosts() && costsMore(paddedTo, inputLength)) {
+                observer.batchSplit(BatchObserver.SplitReason.COST);
                 return false;
             }
             inputs.add(input);
             realLength += inputLength;
             longest = Math.max(longest, inputLength);
             return true;
+        }
+
+        /**
+         * Whether running the batch with one more input of {@code inputLength}, all padded to
+         * {@code paddedTo}, is predicted to cost more than running the batch as it is and the input
+         * alone. Every decision rests on what a single costs, so while no fresh single of that
+         * length has been measured the input runs alone, and measures it (under load, once every
+         * {@link BatchCosts#STALE_AFTER} passes); where only a batch's estimate is missing the
+         * input joins, and the pass measures that.
+         */
+        private boolean costsMore(int paddedTo, int inputLength) {
+            if (!costs.fresh(1, inputLength)) {
+                return true;
+            }
+            double together = costs.predict(inputs.size() + 1, paddedTo);
+            double apart = costs.predict(inputs.size(), longest) + costs.predict(1, inputLength);
+            return together > apart;
         }
 
         void clear() {

@@ -1,6 +1,7 @@
 package dev.inference.server.metrics;
 
 import dev.inference.api.LatencyBuckets;
+import dev.inference.server.batching.BatchObserver;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -32,6 +33,9 @@ public final class InferenceMetrics {
     static final String QUEUE_CAPACITY = "inference.queue.capacity";
     static final String PREDICTIONS = "inference.predictions";
     static final String DROPPED_TEXTS = "inference.dropped.texts";
+    static final String BATCH_COST = "inference.batch.cost";
+    static final String BATCH_COST_INPUTS = "inference.batch.cost.inputs";
+    static final String BATCH_SPLITS = "inference.batch.splits";
     static final String MODEL_READY = "inference.model.ready";
 
     static final Duration[] MODEL_BUCKETS = LatencyBuckets.durations(
@@ -93,7 +97,32 @@ public final class InferenceMetrics {
                 .tags("model", model, "model_version", version)
                 .register(registry);
         return new VersionMetrics(this, model, version, requestTimer(model, version), modelDuration, batchSize,
-                predictions, dropped);
+                predictions, dropped, batchDecisions(model, version));
+    }
+
+    /** The batcher's predicted and observed costs and the inputs it turned away, by reason. */
+    private VersionMetrics.BatchDecisions batchDecisions(String model, String version) {
+        Counter predicted = batchCost(model, version, "predicted");
+        Counter observed = batchCost(model, version, "observed");
+        Counter inputs = Counter.builder(BATCH_COST_INPUTS)
+                .description("Inputs of the forward passes the batcher predicted a cost for")
+                .tags("model", model, "model_version", version)
+                .register(registry);
+        Counter[] splits = java.util.Arrays.stream(BatchObserver.SplitReason.values())
+                .map(reason -> Counter.builder(BATCH_SPLITS)
+                        .description("Inputs turned away from a batch they could have joined, by reason")
+                        .tags("model", model, "model_version", version, "reason", reason.label())
+                        .register(registry))
+                .toArray(Counter[]::new);
+        return new VersionMetrics.BatchDecisions(predicted, observed, inputs, splits);
+    }
+
+    private Counter batchCost(String model, String version, String kind) {
+        return Counter.builder(BATCH_COST)
+                .description("Forward-pass time the batcher predicted, and then observed, for the passes it predicted")
+                .baseUnit("seconds")
+                .tags("model", model, "model_version", version, "kind", kind)
+                .register(registry);
     }
 
     /**

@@ -24,9 +24,13 @@ public final class VersionMetrics implements BatchObserver<Object> {
     private final DistributionSummary batchSize;
     private final Counter[] predictionsByLabel;
     private final Counter dropped;
+    private final BatchDecisions decisions;
+
+    /** What the batcher predicted a pass would cost and what it did, and the inputs it turned away, by reason. */
+    record BatchDecisions(Counter predictedSeconds, Counter observedSeconds, Counter inputs, Counter[] splitsByReason) {}
 
     VersionMetrics(InferenceMetrics metrics, String model, String version, Timer requestDuration, Timer modelDuration,
-            DistributionSummary batchSize, Counter[] predictionsByLabel, Counter dropped) {
+            DistributionSummary batchSize, Counter[] predictionsByLabel, Counter dropped, BatchDecisions decisions) {
         this.metrics = metrics;
         this.model = model;
         this.version = version;
@@ -35,6 +39,7 @@ public final class VersionMetrics implements BatchObserver<Object> {
         this.batchSize = batchSize;
         this.predictionsByLabel = predictionsByLabel;
         this.dropped = dropped;
+        this.decisions = decisions;
     }
 
     @Override
@@ -57,6 +62,23 @@ public final class VersionMetrics implements BatchObserver<Object> {
             return;
         }
         dropped.increment(count);
+    }
+
+    @Override
+    public void batchCost(int inputs, double predictedNanos, long observedNanos) {
+        if (!metrics.recording()) {
+            return;
+        }
+        decisions.predictedSeconds().increment(predictedNanos / 1e9);
+        decisions.observedSeconds().increment(observedNanos / 1e9);
+        decisions.inputs().increment(inputs);
+    }
+
+    @Override
+    public void batchSplit(SplitReason reason) {
+        if (metrics.recording()) {
+            decisions.splitsByReason()[reason.ordinal()].increment();
+        }
     }
 
     /** Counts a Predict call this version served that ended with {@code code}, and its duration. */

@@ -131,9 +131,15 @@ class DynamicBatcherTest {
                     batcher.submit(List.of("e"), () -> false, left),
                     batcher.submit(List.of("f"), () -> false, right));
             List<String> completedOn = new CopyOnWriteArrayList<>();
-            queued.forEach(future -> future.thenRun(() -> completedOn.add(Thread.currentThread().getName())));
+            java.util.concurrent.CountDownLatch completed = new java.util.concurrent.CountDownLatch(queued.size());
+            queued.forEach(future -> future.thenRun(() -> {
+                completedOn.add(Thread.currentThread().getName());
+                completed.countDown();
+            }));
             model.release(2);
 
+            // Before anything joins the futures: a thread waiting in join() may run their callbacks itself.
+            assertTrue(completed.await(WAIT_SECONDS, TimeUnit.SECONDS), "every queued request completed");
             assertEquals(List.of("A"), await(first));
             assertEquals(List.of(List.of("B"), List.of("C", "D"), List.of("E"), List.of("F")),
                     queued.stream().map(DynamicBatcherTest::awaitUnchecked).toList());
@@ -316,6 +322,103 @@ class DynamicBatcherTest {
         @Override
         public void inputsDropped(int count) {
             dropped.addAndGet(count);
+        }
+    }
+
+    /** A model that takes, per batch, what the test says a batch of that size costs; spinning, not sleeping, for precision. */
+    private static final class CostedModel implements BatchModel<String, String> {
+        final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        volatile java.util.function.IntToLongFunction micros;
+
+        CostedModel(java.util.function.IntToLongFunction micros) {
+            this.micros = micros;
+        }
+
+        @Override
+        public BatchWorker<String, String> newWorker() {
+            return batch -> {
+                long end = System.nanoTime() + micros.applyAsLong(batch.size()) * 1000;
+                while (System.nanoTime() < end) {
+                    Thread.onSpinWait();
+                }
+                batchSizes.add(batch.size());
+                return batch;
+            };
+        }
+    }
+
+    /**
+     * Per text, batches cost half again a single's: never worth it. Milliseconds, not microseconds,
+     * so that the test JVM's own JIT and GC threads on a small machine are noise, not signal.
+     */
+    private static final java.util.function.IntToLongFunction DEARER_TOGETHER = size -> size == 1 ? 2000 : 3000L * size;
+    /** A batch costs a fixed 1.5 ms plus 0.25 ms per text: worth it from two texts on. */
+    private static final java.util.function.IntToLongFunction CHEAPER_TOGETHER = size -> size == 1 ? 2000 : 1500 + 250L * size;
+
+    /** A queue delay, so that a burst of eight is in the queue together whenever the worker frees up. */
+    private static DynamicBatcher<String, String> learning(CostedModel model) {
+        return new DynamicBatcher<>("costed", model, text -> 4,
+                new BatchingSettings(1, 8, Duration.ofMillis(20), 1024, Double.POSITIVE_INFINITY, true),
+                new BatchObserver<>() {});
+    }
+
+    /** Singles one after the other (what a quiet server runs), then bursts of eight texts in eight requests. */
+    private static List<Integer> serve(DynamicBatcher<String, String> batcher, CostedModel model, int singles, int bursts)
+            throws Exception {
+        for (int i = 0; i < singles; i++) {
+            await(batcher.submit(List.of("single"), () -> false));
+        }
+        int before = model.batchSizes.size();
+        for (int burst = 0; burst < bursts; burst++) {
+            List<CompletableFuture<List<String>>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                calls.add(batcher.submit(List.of("text " + i), () -> false));
+            }
+            for (CompletableFuture<List<String>> call : calls) {
+                await(call);
+            }
+        }
+        return List.copyOf(model.batchSizes.subList(before, model.batchSizes.size()));
+    }
+
+    @Test
+    void aModelWhoseBatchesCostMorePerTextThanSinglesIsNotBatchedOnceMeasured() throws Exception {
+        CostedModel model = new CostedModel(DEARER_TOGETHER);
+        try (DynamicBatcher<String, String> batcher = learning(model)) {
+            List<Integer> learning = serve(batcher, model, 5, 1);
+            List<Integer> learned = serve(batcher, model, 0, 4);
+
+            assertTrue(learning.stream().anyMatch(size -> size > 1), "the first burst is batched, and measured: " + learning);
+            assertEquals(java.util.Collections.nCopies(32, 1), learned, "then every text runs alone");
+        }
+    }
+
+    @Test
+    void aModelWhoseBatchesAreCheaperIsBatchedUpToTheLimit() throws Exception {
+        CostedModel model = new CostedModel(CHEAPER_TOGETHER);
+        try (DynamicBatcher<String, String> batcher = learning(model)) {
+            serve(batcher, model, 5, 2);
+            List<Integer> learned = serve(batcher, model, 0, 6);
+
+            assertEquals(java.util.Collections.nCopies(6, 8), learned, "every burst of eight runs as one batch of eight");
+        }
+    }
+
+    @Test
+    void aChangeInCostWhileServingChangesTheDecisions() throws Exception {
+        CostedModel model = new CostedModel(CHEAPER_TOGETHER);
+        try (DynamicBatcher<String, String> batcher = learning(model)) {
+            serve(batcher, model, 5, 4);
+            assertTrue(serve(batcher, model, 0, 2).contains(8), "batched while batches are cheaper");
+
+            // Three times a single's cost per text now: clearly dearer, so that the decision does
+            // not sit on the edge where a noisy measurement tips it.
+            model.micros = size -> size == 1 ? 2000 : 6000L * size;
+            serve(batcher, model, 0, 6);
+            List<Integer> after = serve(batcher, model, 0, 4);
+
+            assertEquals(java.util.Collections.nCopies(32, 1), after,
+                    "once batches were measured dearer, every text runs alone");
         }
     }
 }
