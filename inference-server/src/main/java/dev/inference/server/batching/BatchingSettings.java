@@ -43,11 +43,6 @@ public record BatchingSettings(int workers, int maxBatchSize, Duration maxQueueD
         return new BatchingSettings(count, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio, learnCosts);
     }
 
-    /** These settings with cost learning on or off. */
-    public BatchingSettings withCostLearning(boolean on) {
-        return new BatchingSettings(workers, maxBatchSize, maxQueueDelay, queueCapacity, maxPaddingRatio, on);
-    }
-
     public BatchingSettings {
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be at least 1, was " + workers);

@@ -17,7 +17,25 @@ public final class TensorRequest {
     private final long[][] rowShapes;
     private final int[] rowElements;
     /** What two requests must share to run in one batch: every input's shape but the batch dimension. */
-    private final List<List<Long>> batchKey;
+    private final BatchKey batchKey;
+
+    /** Row shapes compared by value: made once per request, compared for every row a batch is offered. */
+    private record BatchKey(long[][] rowShapes) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof BatchKey key && Arrays.deepEquals(rowShapes, key.rowShapes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.deepHashCode(rowShapes);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.deepToString(rowShapes);
+        }
+    }
 
     public TensorRequest(List<TensorData> inputs, boolean batched) {
         this.inputs = List.copyOf(inputs);
@@ -25,14 +43,12 @@ public final class TensorRequest {
         this.rows = batched ? (int) inputs.get(0).shape()[0] : 1;
         this.rowShapes = new long[inputs.size()][];
         this.rowElements = new int[inputs.size()];
-        List<List<Long>> key = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
             long[] shape = inputs.get(i).shape();
             rowShapes[i] = batched ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
             rowElements[i] = (int) TensorData.elements(rowShapes[i]);
-            key.add(Arrays.stream(rowShapes[i]).boxed().toList());
         }
-        this.batchKey = List.copyOf(key);
+        this.batchKey = new BatchKey(rowShapes);
     }
 
     /** What the batcher runs: one unit per row of a batched model, the whole call otherwise. */
@@ -42,10 +58,6 @@ public final class TensorRequest {
             units.add(new TensorRow(this, row));
         }
         return units;
-    }
-
-    public int rowCount() {
-        return rows;
     }
 
     public boolean batched() {
@@ -64,7 +76,7 @@ public final class TensorRequest {
         return rowElements[input];
     }
 
-    List<List<Long>> batchKey() {
+    Object batchKey() {
         return batchKey;
     }
 }

@@ -5,7 +5,6 @@ import dev.inference.api.tensors.Datatype;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.List;
 import onnx.Onnx.TensorProto;
 
 /**
@@ -96,10 +95,5 @@ public final class OnnxTensors {
             }
         }
         return null;
-    }
-
-    /** Whether every input and output of the list is one of these. */
-    static boolean allOf(List<Named> tensors, List<Datatype> datatypes) {
-        return tensors.stream().allMatch(tensor -> datatypes.contains(tensor.datatype()));
     }
 }
