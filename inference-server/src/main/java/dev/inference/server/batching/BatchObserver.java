@@ -17,12 +17,15 @@ public interface BatchObserver<O> {
      */
     default void batchCost(int inputs, double predictedNanos, long observedNanos) {}
 
-    /** An input was turned away from a batch it could have joined, for {@code reason}. */
-    default void batchSplit(SplitReason reason) {}
+    /**
+     * {@code inputs} inputs were turned away from a batch they could have joined, for {@code
+     * reason}: one that did not join, or all but the first of a batch run apart.
+     */
+    default void batchSplit(SplitReason reason, int inputs) {}
 
-    /** Why an input did not join the batch being formed, as the metrics name it. */
+    /** Why an input did not join the batch being formed, or a batch ran apart, as the metrics name it. */
     enum SplitReason {
-        /** The measured costs predict that running it apart is cheaper. */
+        /** The measured costs predict that running it apart is cheaper, or that together saves too little. */
         COST,
         /** Padding it (or the batch) to the longest would break {@code --max-padding-ratio}. */
         PADDING,

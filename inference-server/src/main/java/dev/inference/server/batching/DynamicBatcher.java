@@ -55,6 +55,13 @@ import org.slf4j.LoggerFactory;
 public final class DynamicBatcher<I, O> implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
+    /**
+     * The share of running apart that a batch must be predicted to save before it runs together
+     * (with {@link BatchingSettings#learnCosts()}). The same configuration's CPU per text varied by
+     * up to 5% from round to round in {@code loadtest/cost-check.sh}; a batch predicted to save
+     * less than that buys only its padding and its wait.
+     */
+    static final double REQUIRED_SAVING = 0.05;
 
     private final String name;
     private final BatchModel<I, O> model;
@@ -277,6 +284,11 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             longest = Math.max(longest, length.applyAsInt(input));
         }
         double predicted = costs.predict(inputs.size(), longest);
+        if (!worthRunningTogether(inputs, longest, predicted)) {
+            observer.batchSplit(BatchObserver.SplitReason.COST, batch.size() - 1);
+            batch.forEach(alone -> run(worker, List.of(alone)));
+            return;
+        }
         List<O> outputs;
         long start = System.nanoTime();
         try {
@@ -314,6 +326,24 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
                 request.future.complete(request.outputs());
             }
         }));
+    }
+
+    /**
+     * Whether a batch formed is predicted to save at least {@link #REQUIRED_SAVING} of running its
+     * inputs one by one. Joining is decided input by input on predictions alone; this second look
+     * at the whole batch asks for a margin, because a saving smaller than a pass's own variation is
+     * not a saving. Where the batch's own size and length have no fresh measurement it runs, so
+     * that the pass measures them: otherwise an estimate that once said no would never be revisited.
+     */
+    private boolean worthRunningTogether(List<I> inputs, int longest, double predicted) {
+        if (!settings.learnCosts() || inputs.size() == 1 || !costs.fresh(inputs.size(), longest)) {
+            return true;
+        }
+        double apart = 0;
+        for (I input : inputs) {
+            apart += costs.predict(1, length.applyAsInt(input));
+        }
+        return !(predicted > (1 - REQUIRED_SAVING) * apart);
     }
 
     /** The batch's inputs cut into runs of one request each, in order (a request's inputs are taken together). */
@@ -372,7 +402,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             }
             Object inputKey = batchKey.apply(input.input);
             if (!inputs.isEmpty() && !Objects.equals(key, inputKey)) {
-                observer.batchSplit(BatchObserver.SplitReason.SHAPE);
+                observer.batchSplit(BatchObserver.SplitReason.SHAPE, 1);
                 return false;
             }
             key = inputKey;
@@ -380,11 +410,11 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             int paddedTo = Math.max(longest, inputLength);
             double padded = (double) paddedTo * (inputs.size() + 1);
             if (!inputs.isEmpty() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
-                observer.batchSplit(BatchObserver.SplitReason.PADDING);
+                observer.batchSplit(BatchObserver.SplitReason.PADDING, 1);
                 return false;
             }
             if (!inputs.isEmpty() && settings.learnCosts() && costsMore(paddedTo, inputLength)) {
-                observer.batchSplit(BatchObserver.SplitReason.COST);
+                observer.batchSplit(BatchObserver.SplitReason.COST, 1);
                 return false;
             }
             inputs.add(input);

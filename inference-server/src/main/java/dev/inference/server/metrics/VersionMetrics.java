@@ -75,9 +75,9 @@ public final class VersionMetrics implements BatchObserver<Object> {
     }
 
     @Override
-    public void batchSplit(SplitReason reason) {
+    public void batchSplit(SplitReason reason, int inputs) {
         if (metrics.recording()) {
-            decisions.splitsByReason()[reason.ordinal()].increment();
+            decisions.splitsByReason()[reason.ordinal()].increment(inputs);
         }
     }
 

@@ -405,6 +405,19 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void aBatchThatSavesLessThanTheRequiredMarginRunsApart() throws Exception {
+        // One percent cheaper per text together: less than a pass's own variation, so not worth its padding and wait.
+        CostedModel model = new CostedModel(size -> size == 1 ? 2000 : 1980L * size);
+        try (DynamicBatcher<String, String> batcher = learning(model)) {
+            List<Integer> learning = serve(batcher, model, 5, 1);
+            List<Integer> learned = serve(batcher, model, 0, 4);
+
+            assertEquals(List.of(8), learning, "the first burst is batched, and measured");
+            assertEquals(java.util.Collections.nCopies(32, 1), learned, "then every text runs alone");
+        }
+    }
+
+    @Test
     void aChangeInCostWhileServingChangesTheDecisions() throws Exception {
         CostedModel model = new CostedModel(CHEAPER_TOGETHER);
         try (DynamicBatcher<String, String> batcher = learning(model)) {
