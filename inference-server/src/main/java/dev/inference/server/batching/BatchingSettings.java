@@ -14,8 +14,8 @@ import java.time.Duration;
  * @param maxPaddingRatio the most padded tokens a batch may run per real token: every text of a
  *     batch is padded to its longest, so a short text joins a long one's batch only while the
  *     padding stays within this bound; {@code Double.POSITIVE_INFINITY} batches regardless of length
- * @param learnCosts whether an input joins a batch only while the batch's measured cost predicts
- *     that running them together costs less than running them apart ({@link BatchCosts}); the
+ * @param learnCosts whether a batch runs together only while its measured cost predicts that
+ *     running its inputs together saves enough over running them apart ({@link BatchCosts}); the
  *     padding bound still applies as an upper bound
  */
 public record BatchingSettings(int workers, int maxBatchSize, Duration maxQueueDelay, int queueCapacity,

@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * inputs: a request that does not fit is rejected at once, never parked. An input whose caller has
  * gone (deadline passed, cancelled) is dropped when a worker takes it, without running the model.
  *
- * <p>With {@link BatchingSettings#learnCosts()}, an input joins a batch only while the version's
- * measured costs ({@link BatchCosts}) predict that running them together costs less than running
- * the batch as it is plus the input alone; where a prediction is unknown or stale the input joins,
- * and the pass measures it. A fixed padding ratio then stays as an upper bound.
+ * <p>With {@link BatchingSettings#learnCosts()}, a batch formed runs together only when the
+ * version's measured costs ({@link BatchCosts}) predict that it saves enough over running its
+ * inputs one by one, and otherwise runs them one by one; where a prediction is unknown or stale it
+ * runs together, and the pass measures it. The padding ratio stays as an upper bound.
  *
  * <p>A batch that fails over the inputs of several requests runs again one request at a time, so
  * that a request whose inputs the model rejects fails alone and the others are answered.
@@ -57,11 +57,10 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
     /**
      * The share of running apart that a batch must be predicted to save before it runs together
-     * (with {@link BatchingSettings#learnCosts()}). The same configuration's CPU per text varied by
-     * up to 5% from round to round in {@code loadtest/cost-check.sh}; a batch predicted to save
-     * less than that buys only its padding and its wait.
+     * (with {@link BatchingSettings#learnCosts()}): a batch predicted to save less than a pass's
+     * variation from one pass to the next buys only its padding and its wait.
      */
-    static final double REQUIRED_SAVING = 0.05;
+    static final double REQUIRED_SAVING = 0.03;
 
     private final String name;
     private final BatchModel<I, O> model;
@@ -329,11 +328,13 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     }
 
     /**
-     * Whether a batch formed is predicted to save at least {@link #REQUIRED_SAVING} of running its
-     * inputs one by one. Joining is decided input by input on predictions alone; this second look
-     * at the whole batch asks for a margin, because a saving smaller than a pass's own variation is
-     * not a saving. Where the batch's own size and length have no fresh measurement it runs, so
-     * that the pass measures them: otherwise an estimate that once said no would never be revisited.
+     * Whether a batch formed (by size, shape and padding bound) is predicted to save at least
+     * {@link #REQUIRED_SAVING} of running its inputs one by one. The batch is judged whole, not
+     * grown input by input: on a model where two together cost what two apart do but eight
+     * together save a tenth, a rule that adds an input only while it pays would never get past
+     * one. The margin is there because a saving smaller than a pass's own variation is not a
+     * saving. Where the batch's own size and length have no fresh measurement it runs, so that the
+     * pass measures them: otherwise an estimate that once said no would never be revisited.
      */
     private boolean worthRunningTogether(List<I> inputs, int longest, double predicted) {
         if (!settings.learnCosts() || inputs.size() == 1 || !costs.fresh(inputs.size(), longest)) {
@@ -413,31 +414,10 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
                 observer.batchSplit(BatchObserver.SplitReason.PADDING, 1);
                 return false;
             }
-            if (!inputs.isEmpty() && settings.learnCosts() && costsMore(paddedTo, inputLength)) {
-                observer.batchSplit(BatchObserver.SplitReason.COST, 1);
-                return false;
-            }
             inputs.add(input);
             realLength += inputLength;
             longest = Math.max(longest, inputLength);
             return true;
-        }
-
-        /**
-         * Whether running the batch with one more input of {@code inputLength}, all padded to
-         * {@code paddedTo}, is predicted to cost more than running the batch as it is and the input
-         * alone. Every decision rests on what a single costs, so while no fresh single of that
-         * length has been measured the input runs alone, and measures it (under load, once every
-         * {@link BatchCosts#STALE_AFTER} passes); where only a batch's estimate is missing the
-         * input joins, and the pass measures that.
-         */
-        private boolean costsMore(int paddedTo, int inputLength) {
-            if (!costs.fresh(1, inputLength)) {
-                return true;
-            }
-            double together = costs.predict(inputs.size() + 1, paddedTo);
-            double apart = costs.predict(inputs.size(), longest) + costs.predict(1, inputLength);
-            return together > apart;
         }
 
         void clear() {
