@@ -11,13 +11,21 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>A batch size never measured is interpolated from its measured neighbours. An estimate not
  * refreshed within {@link #STALE_AFTER} passes is left out, so that a batch shape the batcher has
- * stopped forming is predicted from the sizes it still runs, formed again and measured anew: a cost
- * that changes while serving (another process on the core, a cooler CPU) changes the decisions.
+ * stopped running together is predicted from what it still runs, and now and then
+ * ({@link #explore}) run together again and measured anew: a cost that changes while serving
+ * (another process on the core, a cooler CPU) changes the decisions.
  * Thread-safe without locks: workers update after each pass, and a lost update of a mean is harmless.
  */
 final class BatchCosts {
 
     static final int STALE_AFTER = 64;
+    /**
+     * At most one batch in this many passes runs together only to measure a shape whose estimate
+     * is stale: enough to notice within seconds that batches became cheaper, and on a model whose
+     * batches cost more, a cost of a fraction of a percent (one batch of eight in 256 passes,
+     * say 30% dearer, is 8 × 0.3 / 256 ≈ 1% at the very worst).
+     */
+    static final int EXPLORE_EVERY = 256;
     private static final int LENGTH_BUCKETS = 20;
     /** Passes remembered per batch size and length bucket; the estimate is their median. */
     private static final int WINDOW = 3;
@@ -30,6 +38,7 @@ final class BatchCosts {
     /** The pass count when each slot was last measured. */
     private final AtomicLongArray measuredAt;
     private final AtomicLong passes = new AtomicLong();
+    private final AtomicLong explored = new AtomicLong(-EXPLORE_EVERY);
 
     BatchCosts(int maxBatchSize) {
         this.maxBatchSize = maxBatchSize;
@@ -77,6 +86,16 @@ final class BatchCosts {
             perUnit = low + (perUnit(above, longest) - low) * (target - below) / (above - below);
         }
         return perUnit * size * Math.max(1, longest);
+    }
+
+    /**
+     * Whether a batch of this shape, whose estimate is stale, should run together once to be
+     * measured: true for at most one batch every {@link #EXPLORE_EVERY} passes.
+     */
+    boolean explore(int size, int longest) {
+        long now = passes.get();
+        long last = explored.get();
+        return !fresh(size, longest) && now - last >= EXPLORE_EVERY && explored.compareAndSet(last, now);
     }
 
     /** Whether a pass of this size and length bucket was measured within the last {@link #STALE_AFTER} passes. */

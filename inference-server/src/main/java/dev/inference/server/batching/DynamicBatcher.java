@@ -333,11 +333,12 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
      * grown input by input: on a model where two together cost what two apart do but eight
      * together save a tenth, a rule that adds an input only while it pays would never get past
      * one. The margin is there because a saving smaller than a pass's own variation is not a
-     * saving. Where the batch's own size and length have no fresh measurement it runs, so that the
-     * pass measures them: otherwise an estimate that once said no would never be revisited.
+     * saving. Where nothing of the batch's length has been measured it runs, so that the pass
+     * measures it; a stale estimate is measured again now and then ({@link BatchCosts#explore}),
+     * so that one that once said no is revisited, at a bounded cost.
      */
     private boolean worthRunningTogether(List<I> inputs, int longest, double predicted) {
-        if (!settings.learnCosts() || inputs.size() == 1 || !costs.fresh(inputs.size(), longest)) {
+        if (!settings.learnCosts() || inputs.size() == 1 || Double.isNaN(predicted) || costs.explore(inputs.size(), longest)) {
             return true;
         }
         double apart = 0;
