@@ -13,7 +13,7 @@ public interface BatchObserver<O> {
 
     /**
      * A pass the batcher had a cost prediction for ran: what it predicted and what it took, in
-     * nanoseconds, over {@code inputs} inputs.
+     * nanoseconds of the worker thread's CPU time, over {@code inputs} inputs.
      */
     default void batchCost(int inputs, double predictedNanos, long observedNanos) {}
 

@@ -119,7 +119,7 @@ public final class InferenceMetrics {
 
     private Counter batchCost(String model, String version, String kind) {
         return Counter.builder(BATCH_COST)
-                .description("Forward-pass time the batcher predicted, and then observed, for the passes it predicted")
+                .description("Forward-pass CPU time (the worker thread's) the batcher predicted, and then observed, for the passes it predicted")
                 .baseUnit("seconds")
                 .tags("model", model, "model_version", version, "kind", kind)
                 .register(registry);
