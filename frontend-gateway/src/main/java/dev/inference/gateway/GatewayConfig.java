@@ -1,6 +1,9 @@
 package dev.inference.gateway;
 
+import dev.inference.gateway.ratelimit.Limit;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
@@ -74,6 +77,44 @@ public final class GatewayConfig {
                     + " [GATEWAY_ADMIN_TOKEN].")
     String adminToken;
 
+    @Option(names = "--jwks", defaultValue = "${env:GATEWAY_JWKS}",
+            description = "JWKS of the keys that sign accepted JWTs (RS256, ES256): an https:// URL, fetched, cached and"
+                    + " refetched for an unknown key id, or a file; needs --jwt-issuer and --jwt-audience [GATEWAY_JWKS].")
+    String jwks;
+
+    @Option(names = "--jwt-issuer", defaultValue = "${env:GATEWAY_JWT_ISSUER}",
+            description = "The 'iss' an accepted JWT must have [GATEWAY_JWT_ISSUER].")
+    String jwtIssuer;
+
+    @Option(names = "--jwt-audience", defaultValue = "${env:GATEWAY_JWT_AUDIENCE}",
+            description = "An 'aud' an accepted JWT must have [GATEWAY_JWT_AUDIENCE].")
+    String jwtAudience;
+
+    @Option(names = "--api-keys-file", defaultValue = "${env:GATEWAY_API_KEYS_FILE}",
+            description = "API keys, one client a line: '<client-id> <sha256 hex of the key> [models=a,b] [admin]';"
+                    + " re-read when it changes [GATEWAY_API_KEYS_FILE].")
+    Path apiKeysFile;
+
+    @Option(names = "--rate-limit", defaultValue = "${env:GATEWAY_RATE_LIMIT:-0}",
+            description = "Model calls a second per client (API key, JWT subject, or source address when anonymous);"
+                    + " 0 for no limit [GATEWAY_RATE_LIMIT] (default: ${DEFAULT-VALUE}).")
+    double rateLimit;
+
+    @Option(names = "--rate-limit-burst", defaultValue = "${env:GATEWAY_RATE_LIMIT_BURST:-0}",
+            description = "Calls a client may make at once before the rate applies; 0 for one second's worth"
+                    + " [GATEWAY_RATE_LIMIT_BURST] (default: ${DEFAULT-VALUE}).")
+    long rateLimitBurst;
+
+    @Option(names = "--redis", defaultValue = "${env:GATEWAY_REDIS}",
+            description = "redis://host:port where every gateway replica keeps the rate-limit buckets, so that a limit"
+                    + " holds across replicas; without it each gateway counts alone [GATEWAY_REDIS].")
+    String redis;
+
+    @Option(names = "--rate-limit-replicas", defaultValue = "${env:GATEWAY_RATE_LIMIT_REPLICAS:-2}",
+            description = "While Redis is unreachable each gateway allows this fraction of the limit: set it to the"
+                    + " number of gateway replicas [GATEWAY_RATE_LIMIT_REPLICAS] (default: ${DEFAULT-VALUE}).")
+    int rateLimitReplicas;
+
     /**
      * Parses command-line flags (environment variables fill in the rest) and validates them.
      *
@@ -102,11 +143,25 @@ public final class GatewayConfig {
         require(defaultTimeoutMillis > 0, "--default-timeout-ms must be positive");
         require(deadlineMarginMillis >= 0, "--deadline-margin-ms must not be negative");
         require(maxRequestBytes >= 1024, "--max-request-bytes must be at least 1024");
+        require(jwks == null || (jwtIssuer != null && jwtAudience != null), "--jwks needs --jwt-issuer and --jwt-audience");
+        require(rateLimit >= 0 && !Double.isInfinite(rateLimit), "--rate-limit must be 0 (none) or a positive number, was " + rateLimit);
+        require(rateLimitBurst >= 0, "--rate-limit-burst must not be negative, was " + rateLimitBurst);
+        require(rateLimitReplicas >= 1, "--rate-limit-replicas must be at least 1, was " + rateLimitReplicas);
+        require(redis == null || redis.startsWith("redis://") || redis.startsWith("rediss://"),
+                "--redis must be a redis:// or rediss:// URI, was " + redis);
+        require(redis == null || rateLimit > 0, "--redis keeps rate limits, so it needs --rate-limit");
         require(adminToken == null || adminToken.length() >= 16, "--admin-token must have at least 16 characters");
     }
 
     boolean localMode() {
         return upstream == null;
+    }
+
+    /** The per-client limit, if there is one. */
+    Optional<Limit> rateLimit() {
+        return rateLimit > 0
+                ? Optional.of(new Limit(rateLimit, rateLimitBurst > 0 ? rateLimitBurst : Math.max(1, (long) Math.ceil(rateLimit))))
+                : Optional.empty();
     }
 
     Duration defaultTimeout() {

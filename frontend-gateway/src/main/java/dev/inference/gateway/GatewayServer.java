@@ -11,6 +11,8 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.gateway.access.Authenticator;
+import dev.inference.gateway.access.ModelAccess;
 import dev.inference.gateway.admin.AdminAccess;
 import dev.inference.gateway.admin.StatusEndpoints;
 import dev.inference.gateway.admin.TrafficAdminService;
@@ -25,6 +27,7 @@ import dev.inference.gateway.forwarding.ForwardingOpenInferenceService;
 import dev.inference.gateway.logging.ErrorLog;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.openinference.OpenInferenceRestService;
+import dev.inference.gateway.ratelimit.RateLimiter;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import dev.inference.gateway.shadow.ShadowComparison;
@@ -64,7 +67,8 @@ public final class GatewayServer implements AutoCloseable {
      * What {@link #configureServices} leaves running beside the Armeria server: the upstreams' health
      * checks and the gateway's own health. Closing it ends both.
      */
-    public record Services(List<Upstream> upstreams, HealthStatusManager health) implements AutoCloseable {
+    public record Services(List<Upstream> upstreams, HealthStatusManager health, Optional<RateLimiter> rateLimiter)
+            implements AutoCloseable {
 
         /** NOT_SERVING to the gateway's own health checkers: the first step of a drain. */
         void notServing() {
@@ -73,6 +77,7 @@ public final class GatewayServer implements AutoCloseable {
 
         void closeUpstreams() {
             upstreams.forEach(Upstream::close);
+            rateLimiter.ifPresent(RateLimiter::close);
         }
 
         @Override
@@ -123,7 +128,11 @@ public final class GatewayServer implements AutoCloseable {
         health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
 
-        Forwarder forwarder = new Forwarder(router, metrics, Duration.ofSeconds(config.pinTtlSeconds),
+        Authenticator authenticator = Authenticator.of(Optional.ofNullable(config.apiKeysFile), Optional.ofNullable(config.jwks),
+                Optional.ofNullable(config.jwtIssuer), Optional.ofNullable(config.jwtAudience), metrics);
+        Optional<RateLimiter> rateLimiter = config.rateLimit()
+                .map(limit -> RateLimiter.of(limit, Optional.ofNullable(config.redis), config.rateLimitReplicas, metrics));
+        Forwarder forwarder = new Forwarder(router, metrics, new ModelAccess(metrics), Duration.ofSeconds(config.pinTtlSeconds),
                 Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout());
         ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, router, metrics);
         OpenInferenceRestService openInferenceRest = new OpenInferenceRestService(forwarder, shadow::afterInfer);
@@ -144,10 +153,14 @@ public final class GatewayServer implements AutoCloseable {
         builder.maxRequestLength(config.maxRequestBytes)
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
-                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT)
-                .decorator(ErrorLog.decorator());
+                .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT);
         // On the default virtual host only: services added to the ServerBuilder itself would be
-        // served by the management port's virtual host too.
+        // served by the management port's virtual host too. The decorator added last runs first:
+        // authentication, then the rate limit of the client it found.
+        rateLimiter.ifPresent(limiter -> builder.defaultVirtualHost().decorator(limiter.decorator()));
+        builder.defaultVirtualHost().decorator(authenticator.decorator());
+        // Outermost, so that calls refused by the two above are logged too.
+        builder.defaultVirtualHost().decorator(ErrorLog.decorator());
         builder.defaultVirtualHost()
                 .service(grpc, service -> service.decorate(new GrpcHeadersFilter()).decorate(new JsonByDefault())
                         .decorate(restRoutes).decorate(new OneMessagePerUnaryCall(InferenceServiceGrpc.SERVICE_NAME)))
@@ -159,17 +172,18 @@ public final class GatewayServer implements AutoCloseable {
                 .service("/internal/health", upstreamHealth)
                 .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))
                 .service("/admin/traffic", new TrafficAdminService(local,
-                        new AdminAccess(Optional.ofNullable(config.adminToken))));
+                        new AdminAccess(Optional.ofNullable(config.adminToken), authenticator)));
         if (config.managementPort > 0) {
             // Outside the sidecar (no mTLS, no AuthorizationPolicy), so a port-based virtual host with
             // only what scrapes and the kubelet's gRPC probes need: no Predict, REST, UI or admin.
             builder.http(new InetSocketAddress(config.host, config.managementPort))
                     .virtualHost(config.managementPort)
+                    .decorator(ErrorLog.decorator())
                     .service(GrpcService.builder().addService(health.getHealthService()).build())
                     .service("/metrics", scrape)
                     .service("/internal/health", upstreamHealth);
         }
-        return new Services(router.upstreams(), health);
+        return new Services(router.upstreams(), health, rateLimiter);
     }
 
     /** The main port. */

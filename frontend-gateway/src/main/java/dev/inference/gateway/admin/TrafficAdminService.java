@@ -32,11 +32,12 @@ public final class TrafficAdminService implements HttpService {
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        Optional<HttpStatus> refused = access.refusal(ctx);
-        if (refused.isPresent()) {
-            return JsonResponses.error(refused.get(), refused.get().equals(HttpStatus.UNAUTHORIZED)
-                    ? "a valid bearer token is required" : "admin endpoints answer loopback clients only");
-        }
+        return HttpResponse.of(access.refusal(ctx).thenApplyAsync(refused -> refused
+                .map(refusal -> JsonResponses.error(refusal.status(), refusal.message()))
+                .orElseGet(() -> permitted(ctx, req)), ctx.eventLoop()));
+    }
+
+    private HttpResponse permitted(ServiceRequestContext ctx, HttpRequest req) {
         if (local.isEmpty()) {
             return JsonResponses.error(HttpStatus.CONFLICT, "the gateway runs in mesh mode: Istio and Argo Rollouts"
                     + " set the traffic split there");

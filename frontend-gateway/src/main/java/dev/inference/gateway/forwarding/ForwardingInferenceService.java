@@ -27,19 +27,19 @@ public final class ForwardingInferenceService extends InferenceServiceGrpc.Infer
 
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
-        forwarder.forward("Predict", observer, (upstream, attempt) -> attempt.configure(upstream.inference()).predict(request),
+        forwarder.forward("Predict", request.getModel(), observer, (upstream, attempt) -> attempt.configure(upstream.inference()).predict(request),
                 answer -> afterPredict.accept(request, answer));
     }
 
     @Override
     public void getModel(GetModelRequest request, StreamObserver<ModelInfo> observer) {
-        forwarder.forward("GetModel", observer,
+        forwarder.forward("GetModel", request.getModel(), observer,
                 (upstream, attempt) -> attempt.configure(upstream.inference()).getModel(request), answer -> { });
     }
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
-        forwarder.forward("ListModels", observer,
+        forwarder.forward("ListModels", null, observer,
                 (upstream, attempt) -> attempt.configure(upstream.inference()).listModels(request), answer -> { });
     }
 }

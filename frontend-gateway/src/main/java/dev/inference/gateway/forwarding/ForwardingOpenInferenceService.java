@@ -36,37 +36,37 @@ public final class ForwardingOpenInferenceService extends GRPCInferenceServiceGr
 
     @Override
     public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> observer) {
-        forwarder.forward("ServerLive", observer,
+        forwarder.forward("ServerLive", null, observer,
                 (upstream, attempt) -> attempt.configure(upstream.openInference()).serverLive(request), answer -> { });
     }
 
     @Override
     public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> observer) {
-        forwarder.forward("ServerReady", observer,
+        forwarder.forward("ServerReady", null, observer,
                 (upstream, attempt) -> attempt.configure(upstream.openInference()).serverReady(request), answer -> { });
     }
 
     @Override
     public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> observer) {
-        forwarder.forward("ModelReady", observer,
+        forwarder.forward("ModelReady", request.getName(), observer,
                 (upstream, attempt) -> attempt.configure(upstream.openInference()).modelReady(request), answer -> { });
     }
 
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> observer) {
-        forwarder.forward("ServerMetadata", observer,
+        forwarder.forward("ServerMetadata", null, observer,
                 (upstream, attempt) -> attempt.configure(upstream.openInference()).serverMetadata(request), answer -> { });
     }
 
     @Override
     public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> observer) {
-        forwarder.forward("ModelMetadata", observer,
+        forwarder.forward("ModelMetadata", request.getName(), observer,
                 (upstream, attempt) -> attempt.configure(upstream.openInference()).modelMetadata(request), answer -> { });
     }
 
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
-        forwarder.forward("ModelInfer", observer,
+        forwarder.forward("ModelInfer", request.getModelName(), observer,
                 (upstream, attempt) -> attempt.configure(upstream.openInference()).modelInfer(request),
                 answer -> afterInfer.accept(request, answer));
     }

@@ -7,7 +7,12 @@ import com.linecorp.armeria.common.logging.RequestOnlyLog;
 import com.linecorp.armeria.common.util.Sampler;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.logging.LoggingService;
+import com.linecorp.armeria.common.grpc.protocol.GrpcHeaderNames;
+import com.linecorp.armeria.common.grpc.protocol.StatusMessageEscaper;
 import dev.inference.api.Headers;
+import dev.inference.gateway.access.Authenticator;
+import dev.inference.gateway.metrics.GatewayMetrics;
+import io.grpc.Status;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -44,7 +49,7 @@ public final class ErrorLog implements LogWriter {
 
     @Override
     public void logResponse(RequestLog requestLog) {
-        HttpStatusClass statusClass = requestLog.responseHeaders().status().codeClass();
+        HttpStatusClass statusClass = statusClass(requestLog);
         if (statusClass == HttpStatusClass.SERVER_ERROR) {
             log.warn(line(requestLog), requestLog.responseCause());
         } else if (statusClass == HttpStatusClass.CLIENT_ERROR) {
@@ -52,21 +57,49 @@ public final class ErrorLog implements LogWriter {
         }
     }
 
-    /** {@code 400 POST /v1/models/sentiment:predict request-id=... reason: ...}. */
+    /**
+     * The HTTP status's class, or for a gRPC call (HTTP 200) its status's: the codes that mean the
+     * platform failed are server errors, the others the caller's.
+     */
+    private static HttpStatusClass statusClass(RequestLog requestLog) {
+        String grpcStatus = grpcStatus(requestLog);
+        if (grpcStatus == null || grpcStatus.equals("0")) {
+            return requestLog.responseHeaders().status().codeClass();
+        }
+        Status.Code code = Status.fromCodeValue(Integer.parseInt(grpcStatus)).getCode();
+        return GatewayMetrics.SERVER_FAULTS.contains(code) && code != Status.Code.RESOURCE_EXHAUSTED
+                ? HttpStatusClass.SERVER_ERROR : HttpStatusClass.CLIENT_ERROR;
+    }
+
+    /** In the trailers, or in the headers of a trailers-only answer (a call refused before it ran). */
+    private static String grpcStatus(RequestLog requestLog) {
+        String status = requestLog.responseTrailers().get(GrpcHeaderNames.GRPC_STATUS);
+        return status != null ? status : requestLog.responseHeaders().get(GrpcHeaderNames.GRPC_STATUS);
+    }
+
+    /** {@code 400 POST /v1/models/sentiment:predict request-id=... client=... reason: ...}. */
     static String line(RequestLog requestLog) {
         String requestId = requestLog.responseHeaders().get(Headers.REQUEST_ID);
         if (requestId == null) {
             requestId = requestLog.requestHeaders().get(Headers.REQUEST_ID, "-");
         }
-        return requestLog.responseHeaders().status().code() + " " + requestLog.requestHeaders().method() + " "
+        String grpcStatus = grpcStatus(requestLog);
+        String client = Authenticator.clientId(requestLog.context());
+        return requestLog.responseHeaders().status().code()
+                + (grpcStatus != null && !grpcStatus.equals("0") ? " grpc-status=" + grpcStatus : "")
+                + " " + requestLog.requestHeaders().method() + " "
                 + clean(requestLog.requestHeaders().path()) + " request-id=" + clean(requestId)
+                + (client != null ? " client=" + clean(client) : "")
                 + " reason: " + clean(reason(requestLog));
     }
 
     private static String reason(RequestLog requestLog) {
-        String grpcMessage = requestLog.responseTrailers().get("grpc-message");
+        String grpcMessage = requestLog.responseTrailers().get(GrpcHeaderNames.GRPC_MESSAGE);
+        if (grpcMessage == null) {
+            grpcMessage = requestLog.responseHeaders().get(GrpcHeaderNames.GRPC_MESSAGE);
+        }
         if (grpcMessage != null) {
-            return grpcMessage;
+            return StatusMessageEscaper.unescape(grpcMessage);
         }
         Throwable root = requestLog.responseCause();
         while (root != null && root.getCause() != null && root.getCause() != root) {

@@ -11,6 +11,7 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,8 @@ public final class GatewayMetrics {
     /** Meters looked up once per label set: building a meter id on every call is work on the hot path. */
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    static final int MOST_CLIENT_LABELS = 20;
+    private final Set<String> clientLabels = ConcurrentHashMap.newKeySet();
 
     public void record(String track, String method, Status.Code code, long nanos) {
         counters.computeIfAbsent(track + '|' + method + '|' + code, key -> Counter.builder("gateway.requests")
@@ -97,6 +100,45 @@ public final class GatewayMetrics {
                         .description("Texts answered by both tracks (two revisions), by whether their labels agree")
                         .tags("model", model, "canary_revision", canaryRevision, "outcome", outcome)
                         .register(registry));
+    }
+
+    /** A call refused by the edge's authentication or model check, by reason. */
+    public void authRefused(String reason) {
+        counters.computeIfAbsent("auth|" + reason, key -> Counter.builder("gateway.auth.refusals")
+                        .description("Calls refused for their credential or for a model their client may not call, by reason")
+                        .tags("reason", reason)
+                        .register(registry))
+                .increment();
+    }
+
+    /**
+     * A call refused for its client's rate limit. Authenticated clients are named, the first
+     * {@value #MOST_CLIENT_LABELS} of them; later ones are {@code other} and anonymous callers
+     * (counted by address) {@code anonymous}, so the label stays bounded.
+     */
+    public void rateLimited(Optional<String> client) {
+        String label = client.map(id -> clientLabels.contains(id) || (clientLabels.size() < MOST_CLIENT_LABELS
+                && clientLabels.add(id)) ? id : "other").orElse("anonymous");
+        counters.computeIfAbsent("rate|" + label, key -> Counter.builder("gateway.rate.limited")
+                        .description("Calls refused because their client was over its rate limit, by client")
+                        .tags("client", label)
+                        .register(registry))
+                .increment();
+    }
+
+    /** A call whose rate limit was decided by this gateway's share of it, Redis being unreachable. */
+    public void rateLimitFallback() {
+        counters.computeIfAbsent("rate-fallback", key -> Counter.builder("gateway.rate.limit.fallback")
+                        .description("Calls whose rate limit was decided by this gateway alone because Redis did not answer")
+                        .register(registry))
+                .increment();
+    }
+
+    /** 1 while rate limits are shared through Redis, 0 while each gateway counts its share. */
+    public void registerRateLimitShared(IntSupplier shared) {
+        Gauge.builder("gateway.rate.limit.shared", shared::getAsInt)
+                .description("1 while rate limits are shared by every gateway through Redis, 0 while each counts its share alone")
+                .register(registry);
     }
 
     public void registerCanaryWeight(IntSupplier weight) {

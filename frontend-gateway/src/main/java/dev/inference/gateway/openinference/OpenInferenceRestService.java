@@ -61,7 +61,7 @@ public final class OpenInferenceRestService {
     @Path("/v2")
     @Path("/v2/")
     public CompletableFuture<HttpResponse> serverMetadata(ServiceRequestContext ctx) {
-        return json(ctx, "ServerMetadata", (upstream, attempt) -> attempt.configure(upstream.openInference())
+        return json(ctx, "ServerMetadata", null, (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .serverMetadata(ServerMetadataRequest.getDefaultInstance()), JsonTensors::serverMetadata);
     }
 
@@ -69,7 +69,7 @@ public final class OpenInferenceRestService {
     @Head
     @Path("/v2/health/live")
     public CompletableFuture<HttpResponse> serverLive(ServiceRequestContext ctx) {
-        return health(ctx, "ServerLive", (upstream, attempt) -> attempt.configure(upstream.openInference())
+        return health(ctx, "ServerLive", null, (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .serverLive(ServerLiveRequest.getDefaultInstance()), response -> response.getLive());
     }
 
@@ -77,7 +77,7 @@ public final class OpenInferenceRestService {
     @Head
     @Path("/v2/health/ready")
     public CompletableFuture<HttpResponse> serverReady(ServiceRequestContext ctx) {
-        return health(ctx, "ServerReady", (upstream, attempt) -> attempt.configure(upstream.openInference())
+        return health(ctx, "ServerReady", null, (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .serverReady(ServerReadyRequest.getDefaultInstance()), response -> response.getReady());
     }
 
@@ -94,7 +94,7 @@ public final class OpenInferenceRestService {
     public CompletableFuture<HttpResponse> modelMetadata(ServiceRequestContext ctx, @Param("name") String name,
             @Param("version") String version) {
         ModelMetadataRequest request = ModelMetadataRequest.newBuilder().setName(name).setVersion(version).build();
-        return json(ctx, "ModelMetadata", (upstream, attempt) -> attempt.configure(upstream.openInference())
+        return json(ctx, "ModelMetadata", name, (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .modelMetadata(request), JsonTensors::modelMetadata);
     }
 
@@ -111,7 +111,7 @@ public final class OpenInferenceRestService {
     public CompletableFuture<HttpResponse> modelReady(ServiceRequestContext ctx, @Param("name") String name,
             @Param("version") String version) {
         ModelReadyRequest request = ModelReadyRequest.newBuilder().setName(name).setVersion(version).build();
-        return health(ctx, "ModelReady", (upstream, attempt) -> attempt.configure(upstream.openInference())
+        return health(ctx, "ModelReady", name, (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .modelReady(request), response -> response.getReady());
     }
 
@@ -133,7 +133,7 @@ public final class OpenInferenceRestService {
             return CompletableFuture.completedFuture(error(HttpStatus.BAD_REQUEST,
                     "the body is not an inference request: " + e.getMessage()).toHttpResponse());
         }
-        return json(ctx, "ModelInfer", (upstream, attempt) -> attempt.configure(upstream.openInference())
+        return json(ctx, "ModelInfer", name, (upstream, attempt) -> attempt.configure(upstream.openInference())
                 .modelInfer(request), answer -> afterInfer.accept(request, answer), JsonTensors::inferResponse);
     }
 
@@ -155,31 +155,31 @@ public final class OpenInferenceRestService {
     }
 
     /** A call whose answer is a JSON object. */
-    private <R> CompletableFuture<HttpResponse> json(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
-            Function<R, JsonObject> body) {
-        return json(ctx, method, call, answer -> { }, body);
+    private <R> CompletableFuture<HttpResponse> json(ServiceRequestContext ctx, String method, String model,
+            UpstreamCall<R> call, Function<R, JsonObject> body) {
+        return json(ctx, method, model, call, answer -> { }, body);
     }
 
     /** As {@link #json(ServiceRequestContext, String, UpstreamCall, Function)}, handing the answer on once sent. */
-    private <R> CompletableFuture<HttpResponse> json(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
-            Consumer<Answer<R>> afterAnswer, Function<R, JsonObject> body) {
-        return forward(ctx, method, call, afterAnswer, answer -> HttpResponse.builder().status(HttpStatus.OK)
+    private <R> CompletableFuture<HttpResponse> json(ServiceRequestContext ctx, String method, String model,
+            UpstreamCall<R> call, Consumer<Answer<R>> afterAnswer, Function<R, JsonObject> body) {
+        return forward(ctx, method, model, call, afterAnswer, answer -> HttpResponse.builder().status(HttpStatus.OK)
                 .content(MediaType.JSON_UTF_8, body.apply(answer).toString()).build());
     }
 
     /** A health call: 200 for true, 400 for false, no body, as the specification says. */
-    private <R> CompletableFuture<HttpResponse> health(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
-            Predicate<R> healthy) {
-        return forward(ctx, method, call, answer -> { },
+    private <R> CompletableFuture<HttpResponse> health(ServiceRequestContext ctx, String method, String model,
+            UpstreamCall<R> call, Predicate<R> healthy) {
+        return forward(ctx, method, model, call, answer -> { },
                 answer -> HttpResponse.of(ResponseHeaders.of(healthy.test(answer) ? HttpStatus.OK : HttpStatus.BAD_REQUEST)));
     }
 
     /** Forwards the call; a gRPC status becomes the HTTP status and {@code {"error": ...}} of the specification. */
-    private <R> CompletableFuture<HttpResponse> forward(ServiceRequestContext ctx, String method, UpstreamCall<R> call,
-            Consumer<Answer<R>> afterAnswer, Function<R, HttpResponse> ok) {
+    private <R> CompletableFuture<HttpResponse> forward(ServiceRequestContext ctx, String method, String model,
+            UpstreamCall<R> call, Consumer<Answer<R>> afterAnswer, Function<R, HttpResponse> ok) {
         AnswerFuture<R> observer = new AnswerFuture<>();
         ctx.whenRequestCancelled().thenRun(observer::cancel);
-        forwarder.forward(ctx, method, observer, call, afterAnswer);
+        forwarder.forward(ctx, method, model, observer, call, afterAnswer);
         return observer.answer.handle((answer, error) -> {
             if (error == null) {
                 return ok.apply(answer);

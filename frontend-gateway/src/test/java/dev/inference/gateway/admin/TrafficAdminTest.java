@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.linecorp.armeria.common.HttpStatus;
 import dev.inference.gateway.TestPlatform;
+import dev.inference.gateway.access.Authenticator;
+import dev.inference.gateway.metrics.GatewayMetrics;
 import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import java.util.Optional;
@@ -57,15 +59,21 @@ class TrafficAdminTest {
 
     @Test
     void withoutATokenOnlyLoopbackClientsMayChangeTraffic() throws Exception {
-        AdminAccess loopbackOnly = new AdminAccess(Optional.empty());
+        Authenticator noClients = Authenticator.of(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                new GatewayMetrics());
+        AdminAccess loopbackOnly = new AdminAccess(Optional.empty(), noClients);
 
-        assertEquals(Optional.empty(), loopbackOnly.refusal(InetAddress.getByName("127.0.0.1"), null));
-        assertEquals(Optional.empty(), loopbackOnly.refusal(InetAddress.getByName("::1"), null));
+        assertEquals(Optional.empty(), status(loopbackOnly, "127.0.0.1", null));
+        assertEquals(Optional.empty(), status(loopbackOnly, "::1", null));
         // An address object only: no traffic goes anywhere.
-        assertEquals(Optional.of(HttpStatus.FORBIDDEN), loopbackOnly.refusal(InetAddress.getByName("10.1.2.3"), null));
-        AdminAccess withToken = new AdminAccess(Optional.of(TOKEN));
-        assertEquals(Optional.empty(), withToken.refusal(InetAddress.getByName("10.1.2.3"), "Bearer " + TOKEN));
-        assertEquals(Optional.of(HttpStatus.UNAUTHORIZED), withToken.refusal(InetAddress.getByName("127.0.0.1"), null));
+        assertEquals(Optional.of(HttpStatus.FORBIDDEN), status(loopbackOnly, "10.1.2.3", null));
+        AdminAccess withToken = new AdminAccess(Optional.of(TOKEN), noClients);
+        assertEquals(Optional.empty(), status(withToken, "10.1.2.3", "Bearer " + TOKEN));
+        assertEquals(Optional.of(HttpStatus.UNAUTHORIZED), status(withToken, "127.0.0.1", null));
+    }
+
+    private static Optional<HttpStatus> status(AdminAccess access, String client, String authorization) throws Exception {
+        return access.refusal(InetAddress.getByName(client), authorization).map(AdminAccess.Refusal::status);
     }
 
     private static String track(TestPlatform platform) throws Exception {
