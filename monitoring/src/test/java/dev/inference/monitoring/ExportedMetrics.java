@@ -43,7 +43,7 @@ public final class ExportedMetrics {
 
     /**
      * Scraped once per test run from servers started on loopback: two revisions behind a gateway
-     * that shadows every call, so that the shadow comparison's series exist too.
+     * that shadows every call, so that the shadow comparison's series exist too, and limits calls.
      */
     public static synchronized Set<String> names(Path monitoringDir, String modelRepository) throws Exception {
         if (names != null) {
@@ -57,7 +57,7 @@ public final class ExportedMetrics {
                 "--revision", "c4n4ry"));
         GatewayServer gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
                 "--stable", "127.0.0.1:" + server.port(), "--canary", "127.0.0.1:" + canary.port(),
-                "--shadow-percent", "100"));
+                "--shadow-percent", "100", "--rate-limit", "0.1", "--rate-limit-burst", "1"));
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
         try {
             InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -68,6 +68,9 @@ public final class ExportedMetrics {
                     !get(gatewayMetrics).contains("inference_shadow_comparisons_total") && System.nanoTime() < deadline; ) {
                 Thread.sleep(20);
             }
+            // The Predict took the one call of the burst: this one is over the limit, so that the
+            // rate-limit series exist too.
+            get("http://127.0.0.1:" + gateway.port() + "/v1/models");
             found.addAll(seriesNames(get("http://127.0.0.1:" + server.managementPort() + "/metrics")));
             found.addAll(seriesNames(get(gatewayMetrics)));
             found.addAll(recordingRules(monitoringDir));

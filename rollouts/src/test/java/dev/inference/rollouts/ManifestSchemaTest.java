@@ -30,11 +30,13 @@ class ManifestSchemaTest {
     @Test
     void theKustomizeBuildValidates() throws Exception {
         List<Manifests.Manifest> built = Manifests.built();
-        // Alertmanager mounts ConfigMaps of its own namespace only (monitoring/prometheus-stack.yaml).
+        // Alertmanager mounts ConfigMaps of its own namespace only (monitoring/prometheus-stack.yaml);
+        // policies of the ingress gateway apply in its namespace (StandardClusterTest checks which).
         assertTrue(built.stream().allMatch(manifest -> manifest.kind().equals("Namespace")
                 || "inference".equals(((Map<?, ?>) manifest.object().get("metadata")).get("namespace"))
-                || manifest.name().equals("alertmanager-inference-templates")),
-                "every object but the Alertmanager's templates lands in the inference namespace");
+                || manifest.name().equals("alertmanager-inference-templates")
+                || manifest.name().startsWith("inference-ingress-")),
+                "every object but the Alertmanager's templates and the ingress's policies lands in the inference namespace");
         assertEquals(List.of(), problems(built));
     }
 

@@ -46,14 +46,15 @@ final class SchemaCatalog {
                 + "against ../shared/schemas, which a plain clone of this repository does not have");
         SchemaCatalog catalog = new SchemaCatalog();
         catalog.byApiVersionAndKind.put(key("v1", "Namespace"), NAMESPACE);
-        for (String dir : List.of("argo-rollouts", "istio/split", "prometheus-operator")) {
+        for (String dir : List.of("argo-rollouts", "prometheus-operator")) {
             try (Stream<Path> files = Files.list(SCHEMAS.resolve(dir))) {
-                for (Path file : files.filter(f -> f.toString().endsWith("-crd.yaml") || dir.equals("istio/split")
-                        || dir.equals("prometheus-operator")).toList()) {
+                for (Path file : files.filter(f -> f.toString().endsWith("-crd.yaml") || dir.equals("prometheus-operator")).toList()) {
                     catalog.addCrd(Files.readString(file));
                 }
             }
         }
+        // All of Istio's CRDs, RequestAuthentication among them, as istio/api publishes them in one file.
+        catalog.addCrd(Files.readString(SCHEMAS.resolve("istio/customresourcedefinitions.gen.yaml")));
         try (Stream<Path> files = Files.list(SCHEMAS.resolve("kubernetes/v1.30.0-standalone-strict"))) {
             for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
                 catalog.addJsonSchema(Files.readString(file));

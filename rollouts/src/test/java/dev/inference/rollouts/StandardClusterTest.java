@@ -155,6 +155,32 @@ class StandardClusterTest {
     }
 
     /**
+     * The ingress's JWT rule and its credential requirement apply where the Helm-installed ingress
+     * gateway runs: a RequestAuthentication or AuthorizationPolicy selects workloads of its own
+     * namespace only (or all of them from the root namespace). Its rule is the gateway's own.
+     */
+    @Test
+    void theIngressValidatesTheGatewaysJwtsOnItsOwnPods() {
+        Manifest deployment = only(ingressChart, "Deployment");
+        Map<String, String> podLabels = stringMap(map(map(spec(deployment).get("template")).get("metadata")).get("labels"));
+        Manifest jwt = named(built, "RequestAuthentication", "inference-ingress-jwt");
+        Manifest required = named(built, "AuthorizationPolicy", "inference-ingress-require-credential");
+        for (Manifest policy : List.of(jwt, required)) {
+            assertEquals(namespace(deployment), namespace(policy), policy + " in the ingress gateway's namespace");
+            Map<String, String> selector = stringMap(map(spec(policy).get("selector")).get("matchLabels"));
+            assertTrue(podLabels.entrySet().containsAll(selector.entrySet()), policy + " selects the chart's pods " + podLabels);
+        }
+        Map<String, String> gatewayEnv = stringMap(map(built.stream().filter(object -> object.kind().equals("ConfigMap")
+                && object.name().startsWith("frontend-gateway-config-")).findFirst().orElseThrow().object().get("data")));
+        Map<String, Object> rule = maps(spec(jwt).get("jwtRules")).get(0);
+        assertEquals(gatewayEnv.get("GATEWAY_JWT_ISSUER"), rule.get("issuer"));
+        assertEquals(gatewayEnv.get("GATEWAY_JWKS"), rule.get("jwksUri"));
+        assertEquals(List.of(gatewayEnv.get("GATEWAY_JWT_AUDIENCE")), rule.get("audiences"));
+        assertEquals(true, rule.get("forwardOriginalToken"), "the gateway validates the token again and reads the client from it");
+        assertEquals("DENY", spec(required).get("action"));
+    }
+
+    /**
      * Istio's sidecar drains for terminationDrainDuration after SIGTERM and then exits (default
      * 5 s). It must outlive the application's own drain, and end within the grace period.
      */
