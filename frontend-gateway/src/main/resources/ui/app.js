@@ -13,10 +13,19 @@ function pinHeader() {
   return chosen ? { "x-model-track": chosen } : {};
 }
 
+// The API key a person pasted, sent as x-api-key (which the Istio ingress lets through to the
+// gateway) on every call; kept in sessionStorage, so it leaves with the tab.
+const API_KEY_ITEM = "inference-api-key";
+
+function keyHeader() {
+  const key = sessionStorage.getItem(API_KEY_ITEM);
+  return key ? { "x-api-key": key } : {};
+}
+
 async function callJson(method, path, body, extraHeaders = {}) {
   const response = await fetch(path, {
     method,
-    headers: { "content-type": "application/json", ...extraHeaders },
+    headers: { "content-type": "application/json", ...keyHeader(), ...extraHeaders },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -24,7 +33,7 @@ async function callJson(method, path, body, extraHeaders = {}) {
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
   if (!response.ok) {
     const message = json && json.error ? `${json.error.status}: ${json.error.message}` : `HTTP ${response.status}`;
-    throw new Error(message);
+    throw new Error(response.status === 401 ? `${message} (paste an API key at the top)` : message);
   }
   return { json, headers: response.headers };
 }
@@ -288,15 +297,21 @@ async function refreshHealth() {
 
 // ---- canary weight -------------------------------------------------------------------------
 
-async function setCanaryWeight() {
-  const weight = Number($("canary-weight").value);
-  $("canary-weight-value").textContent = `${weight}%`;
-  try {
-    await callJson("POST", "/admin/traffic", { canaryWeight: weight });
-    showError("");
-  } catch (error) {
-    showError(`Could not change the canary weight: ${error.message}`);
-  }
+// One change at a time, in the order made: a slider moved by keyboard fires a change per step,
+// and POSTs under way together could land in any order, leaving the split at an earlier step.
+let weightChanges = Promise.resolve();
+
+function setCanaryWeight() {
+  weightChanges = weightChanges.then(async () => {
+    const weight = Number($("canary-weight").value);
+    $("canary-weight-value").textContent = `${weight}%`;
+    try {
+      await callJson("POST", "/admin/traffic", { canaryWeight: weight });
+      showError("");
+    } catch (error) {
+      showError(`Could not change the canary weight: ${error.message}`);
+    }
+  });
 }
 
 // ---- wiring --------------------------------------------------------------------------------
@@ -308,6 +323,19 @@ $("texts").addEventListener("keydown", (event) => {
     $("predict-form").requestSubmit();
   }
 });
+$("api-key").value = sessionStorage.getItem(API_KEY_ITEM) || "";
+$("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (key) {
+    sessionStorage.setItem(API_KEY_ITEM, key);
+  } else {
+    sessionStorage.removeItem(API_KEY_ITEM);
+  }
+  showError("");
+  loadModels();
+});
+
 $("canary-weight").addEventListener("input", () => {
   $("canary-weight-value").textContent = `${$("canary-weight").value}%`;
 });

@@ -23,8 +23,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,6 +59,7 @@ class ContainerImagesTest {
     @TempDir
     static Path dir;
     private static List<Manifest> built;
+    private static final String API_KEY = "container-test-key";
     private static Workload server;
     private static Workload gateway;
     private static int serverPort;
@@ -107,9 +110,16 @@ class ContainerImagesTest {
                 "INFERENCE_MANAGEMENT_PORT", String.valueOf(serverManagementPort)), Map.of("/etc/podinfo", podinfo));
         awaitServing(serverPort, "", server.startupBudget());
         serverStartSeconds = (System.nanoTime() - start) / 1e9;
+        // The API keys' Secret, as the kubelet mounts it: a file named after the Secret's key. The
+        // manifest's Redis does not resolve here, so the gateway limits with its own share, as it
+        // does whenever Redis is away.
+        Path apiKeys = Files.createDirectories(dir.resolve("api-keys"));
+        Files.writeString(apiKeys.resolve("keys"), "container-test "
+                + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(API_KEY.getBytes(StandardCharsets.UTF_8))) + "\n");
         run(gateway, Map.of("GATEWAY_HOST", "127.0.0.1", "GATEWAY_PORT", String.valueOf(gatewayPort),
                 "GATEWAY_MANAGEMENT_PORT", String.valueOf(gatewayManagementPort),
-                "GATEWAY_UPSTREAM", "127.0.0.1:" + serverPort), Map.of());
+                "GATEWAY_UPSTREAM", "127.0.0.1:" + serverPort), Map.of(gateway.env().get("GATEWAY_API_KEYS_FILE")
+                        .replaceFirst("/[^/]+$", ""), apiKeys));
         awaitServing(gatewayManagementPort, "", Duration.ofSeconds(60));
     }
 
@@ -143,7 +153,8 @@ class ContainerImagesTest {
             body.add("instances", instances);
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(
                             "http://127.0.0.1:" + gatewayPort + "/v1/models/sentiment:predict"))
-                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                    .header("content-type", "application/json").header("x-api-key", API_KEY)
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             track = response.headers().firstValue("x-model-track").orElse(null);

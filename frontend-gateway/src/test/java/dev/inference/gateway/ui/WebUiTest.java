@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inference.gateway.Required;
 import dev.inference.gateway.TestPlatform;
+import dev.inference.gateway.access.TestKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -127,6 +128,33 @@ class WebUiTest {
         browser.findElement(By.id("predict")).click();
         WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
         assertTrue(error.getText().startsWith("Prediction failed: UNAVAILABLE"), error.getText());
+    }
+
+    @Test
+    @Order(3)
+    void onAGatewayThatRequiresCredentialsAPastedKeyIsSentWithEveryCall() throws Exception {
+        Path keys = Files.createTempFile("api-keys", "");
+        Files.writeString(keys, TestKeys.line("ui-user", "pasted-key") + "\n");
+        try (TestPlatform secured = TestPlatform.start("--api-keys-file", keys.toString())) {
+            browser.get(secured.url("/"));
+            WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+            assertTrue(error.getText().contains("UNAUTHENTICATED") && error.getText().contains("paste an API key"),
+                    error.getText());
+
+            browser.findElement(By.id("api-key")).sendKeys("pasted-key");
+            browser.findElement(By.id("save-key")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
+            browser.findElement(By.id("texts")).sendKeys("The dessert was heavenly and the staff were lovely.");
+            browser.findElement(By.id("predict")).click();
+
+            wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#predictions li"), 1));
+            assertEquals("positive", browser.findElement(By.cssSelector("#predictions .label")).getText());
+            browser.navigate().refresh();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "sentiment"));
+            assertEquals("pasted-key", browser.findElement(By.id("api-key")).getAttribute("value"), "kept for the tab");
+        } finally {
+            Files.delete(keys);
+        }
     }
 
     /** A fresh page with a positive and a negative review in the playground. */
