@@ -14,19 +14,15 @@ import dev.inference.gateway.metrics.GatewayMetrics;
 import dev.inference.gateway.routing.TrackPin;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 /**
  * One call on its way through the gateway: propagates the remaining deadline, cancellation,
@@ -35,12 +31,6 @@ import java.util.regex.Pattern;
  */
 final class ForwardedCall<R> {
 
-    static final String REQUEST_ID = Headers.REQUEST_ID;
-    private static final Metadata.Key<String> REQUEST_ID_KEY = ResponseMetadata.key(REQUEST_ID);
-    private static final Metadata.Key<String> TRACK_KEY = ResponseMetadata.key(TrackPin.HEADER);
-    private static final String[] TRACE_HEADERS = {"traceparent", "tracestate"};
-    /** What may travel as gRPC ASCII metadata; anything else from a client is not forwarded. */
-    private static final Pattern PRINTABLE = Pattern.compile("[\\x20-\\x7e]{1,512}");
 
     private final ServiceRequestContext ctx;
     private final RequestHeaders headers;
@@ -54,7 +44,7 @@ final class ForwardedCall<R> {
     private final Duration deadlineMargin;
     private final Duration defaultTimeout;
     private final TrackPin pin;
-    private final String requestId;
+    private final OutgoingMetadata outgoing;
     private final long startNanos = System.nanoTime();
     /** The upstream call under way, so that a client's cancellation reaches it, failover or not. */
     private final AtomicReference<ListenableFuture<R>> current = new AtomicReference<>();
@@ -74,10 +64,8 @@ final class ForwardedCall<R> {
         this.deadlineMargin = deadlineMargin;
         this.defaultTimeout = defaultTimeout;
         this.pin = TrackPin.of(headers);
-        String given = headers.get(REQUEST_ID);
-        this.requestId = given != null && !given.isBlank() && given.length() <= 128 && PRINTABLE.matcher(given).matches()
-                ? given : UUID.randomUUID().toString();
-        ctx.mutateAdditionalResponseHeaders(response -> response.set(REQUEST_ID, requestId));
+        this.outgoing = OutgoingMetadata.of(headers);
+        ctx.mutateAdditionalResponseHeaders(response -> response.set(Headers.REQUEST_ID, outgoing.requestId()));
         observer.setOnCancelHandler(() -> {
             ListenableFuture<R> upstream = current.get();
             if (upstream != null) {
@@ -97,22 +85,11 @@ final class ForwardedCall<R> {
                     "the deadline passed before the call could be forwarded"));
             return;
         }
-        Metadata outgoing = new Metadata();
-        outgoing.put(REQUEST_ID_KEY, requestId);
-        for (String name : TRACE_HEADERS) {
-            String value = headers.get(name);
-            if (value != null && PRINTABLE.matcher(value).matches()) {
-                outgoing.put(ResponseMetadata.key(name), value);
-            }
-        }
-        // Unpinned calls say so: the Rollout's mirror route matches x-model-track: auto, because
-        // Argo puts managed routes above the pinned ones (orderRoutes in Argo's istio.go).
-        outgoing.put(TRACK_KEY, route.pinHeader().orElse(TrackPin.AUTO));
         ResponseMetadata answered = new ResponseMetadata();
         ListenableFuture<R> future = call.send(route.upstream(), new UpstreamCall.Attempt() {
             @Override
             public <S extends AbstractStub<S>> S configure(S stub) {
-                return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture())
+                return outgoing.attach(stub, route).withInterceptors(answered.capture())
                         .withDeadlineAfter(remainingMillis, TimeUnit.MILLISECONDS);
             }
         });
@@ -126,7 +103,7 @@ final class ForwardedCall<R> {
                 observer.onCompleted();
                 // Only now, so that nothing done with the answer can delay the client.
                 afterAnswer.accept(new Answer<>(response, track, answered.get(Headers.REVISION),
-                        pin.track().isPresent(), remainingMillis(), requestId));
+                        pin.track().isPresent(), remainingMillis(), outgoing));
             }
 
             @Override

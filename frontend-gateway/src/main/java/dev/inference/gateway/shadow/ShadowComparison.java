@@ -14,10 +14,8 @@ import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferResponse;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,8 +42,6 @@ public final class ShadowComparison {
     /** The revision of an answer without {@code x-model-revision}. */
     static final String UNKNOWN_REVISION = "unknown";
 
-    private static final Metadata.Key<String> REQUEST_ID = ResponseMetadata.key(Headers.REQUEST_ID);
-    private static final Metadata.Key<String> TRACK = ResponseMetadata.key(Headers.TRACK);
 
     private final double fraction;
     private final Semaphore inFlight;
@@ -100,13 +96,9 @@ public final class ShadowComparison {
             return;
         }
         TrackRouter.Route route = other.get();
-        Metadata outgoing = new Metadata();
-        outgoing.put(REQUEST_ID, primary.requestId());
-        outgoing.put(TRACK, route.pinHeader().orElse(Headers.TRACK_AUTO));
         ResponseMetadata answered = new ResponseMetadata();
-        ListenableFuture<R> shadow = call.send(stubs.apply(route.upstream())
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(outgoing), answered.capture()),
-                Math.max(0, primary.remainingMillis()));
+        ListenableFuture<R> shadow = call.send(primary.outgoing().attach(stubs.apply(route.upstream()), route)
+                .withInterceptors(answered.capture()), Math.max(0, primary.remainingMillis()));
         String askedTrack = route.pinHeader().orElse(route.upstream().name());
         Futures.addCallback(shadow, new FutureCallback<>() {
             @Override

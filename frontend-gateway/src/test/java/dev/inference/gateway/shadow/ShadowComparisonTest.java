@@ -170,18 +170,27 @@ class ShadowComparisonTest {
         assertEquals(0, metric(gateway, "inference_shadow_errors_total"), "never sent to a server that is down");
     }
 
-    /** Mesh mode: the shadow goes to the Service pinned to the other track, for Istio's header route. */
+    /**
+     * Mesh mode: the shadow goes to the Service pinned to the other track, for Istio's header route,
+     * and carries the call's request id and trace context like the call itself.
+     */
     @Test
-    void inMeshModeTheShadowAsksForTheOtherTrack() throws Exception {
+    void inMeshModeTheShadowAsksForTheOtherTrackAndCarriesTheCallsTrace() throws Exception {
         try (RecordingUpstream mesh = new RecordingUpstream("stable", 0)) {
             GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + mesh.port(), "--shadow-percent", "100");
             gateways.add(gateway);
-            post(gateway, "{\"instances\":[\"Nice\"]}");
+            String trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+            TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"Nice\"]}",
+                    "traceparent", trace, Headers.REQUEST_ID, "req-shadowed");
 
             awaitValue(2, () -> mesh.predictHeaders.size());
             Metadata.Key<String> track = Metadata.Key.of(Headers.TRACK, Metadata.ASCII_STRING_MARSHALLER);
             assertEquals(Headers.TRACK_AUTO, mesh.predictHeaders.get(0).get(track));
             assertEquals("canary", mesh.predictHeaders.get(1).get(track));
+            for (Metadata sent : mesh.predictHeaders) {
+                assertEquals(trace, sent.get(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER)));
+                assertEquals("req-shadowed", sent.get(Metadata.Key.of(Headers.REQUEST_ID, Metadata.ASCII_STRING_MARSHALLER)));
+            }
         }
     }
 
