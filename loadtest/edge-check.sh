@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# What credentials and rate limits cost at the gateway: the gateway with neither against the gateway
+# checking an RS256 JWT (against a JWKS file) and taking each call from a client's token bucket in
+# Redis, at concurrency 32. The calls are ModelInfer of the tiny tensor model of TabularMlp (one row),
+# so that the gateway's own cost is not lost in the model's. The inference server and the gateway
+# run on the last CPU, the load generator and Redis on the others; each gateway is warmed for WARMUP
+# seconds, then measured for SECONDS_MEASURED; configurations interleave over ROUNDS rounds.
+# Prints the gateway's CPU per call (from /proc) and the calls' p50 and p99.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-loadtest/target/edge-check}; ROUNDS=${ROUNDS:-3}; WARMUP=${WARMUP:-20}; SECONDS_MEASURED=${SECONDS_MEASURED:-15}
+SERVER_JAR=${SERVER_JAR:-inference-server/target/inference-server.jar}
+GATEWAY_JAR=${GATEWAY_JAR:-frontend-gateway/target/frontend-gateway.jar}
+LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/loadtest.jar}
+rm -rf "$OUT" && mkdir -p "$OUT"
+last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
+ticks=$(getconf CLK_TCK)
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# An identity provider of our own: an RSA key, its JWKS, and a token for client "bench".
+openssl genrsa -out "$OUT/key.pem" 2048 2>/dev/null
+modulus=$(openssl rsa -in "$OUT/key.pem" -noout -modulus | cut -d= -f2)
+python3 - "$modulus" > "$OUT/jwks.json" <<'PY'
+import base64, json, sys
+n = bytes.fromhex(sys.argv[1])
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+print(json.dumps({"keys": [{"kty": "RSA", "kid": "bench", "use": "sig", "alg": "RS256", "n": b64(n), "e": b64((65537).to_bytes(3, "big"))}]}))
+PY
+header=$(printf '{"alg":"RS256","kid":"bench","typ":"JWT"}' | b64url)
+payload=$(printf '{"iss":"https://id.bench.test/","aud":"inference-platform","sub":"bench","exp":%d}' $(( $(date +%s) + 86400 )) | b64url)
+signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign "$OUT/key.pem" | b64url)
+token="$header.$payload.$signature"
+
+java -cp "$SERVER_JAR" dev.inference.server.bench.TabularMlp "$OUT/repository/mlp/1" >/dev/null
+port=$(free_port); mport=$(free_port); redis_port=$(free_port)
+OPT_OUT_TRACKING=true taskset -c $server_cpu java -jar "$SERVER_JAR" --host 127.0.0.1 --port "$port" --management-port "$mport" \
+  --model-repository "$OUT/repository" > "$OUT/server.log" 2>&1 &
+server=$!
+taskset -c $client_cpu redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no > "$OUT/redis.log" 2>&1 &
+redis=$!
+trap 'kill $server $redis 2>/dev/null || true' EXIT
+until curl -sf "http://127.0.0.1:$mport/healthz" >/dev/null; do sleep 0.5; done
+
+run() { # name, gateway flags...
+  local name=$1; shift
+  local gport gmport pid
+  gport=$(free_port); gmport=$(free_port)
+  taskset -c $server_cpu java -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$gport" --management-port "$gmport" \
+    --upstream "127.0.0.1:$port" "$@" > "$OUT/gateway-$name.log" 2>&1 &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$gmport/internal/health" >/dev/null; do sleep 0.5; done
+  load() { taskset -c $client_cpu java -jar "$LOADTEST_JAR" grpc --target "127.0.0.1:$gport" --api v2 --model mlp \
+    --concurrency 32 --header "authorization=Bearer $token" --warmup 0s "$@"; }
+  load --duration "${WARMUP}s" --out "$OUT/warm-$name" > /dev/null 2>&1
+  local t0 t1 calls
+  t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  load --duration "${SECONDS_MEASURED}s" --out "$OUT/$name" > "$OUT/$name.txt" 2>&1
+  t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  kill -TERM "$pid"; wait "$pid" || true
+  calls=$(grep -o '"calls": *[0-9]*' "$OUT/$name/result.json" | grep -o '[0-9]*$')
+  python3 - "$OUT/$name/result.json" "$name" "$(echo "scale=1; ($t1-$t0)*1000000/$ticks/$calls" | bc)" <<'PY'
+import json, sys
+result = json.load(open(sys.argv[1]))
+latency, outcomes = result["latencyMillis"], result["outcomes"]
+print(f"{sys.argv[2]} gateway_cpu_us_per_call={sys.argv[3]} calls_per_s={result['calls'] / result['seconds']:.0f}"
+      f" p50_ms={latency['p50']:.3f} p99_ms={latency['p99']:.3f} outcomes={outcomes}")
+PY
+}
+for round in $(seq 1 "$ROUNDS"); do
+  run "off-r$round"
+  run "jwt-redis-r$round" --jwks "$OUT/jwks.json" --jwt-issuer https://id.bench.test/ --jwt-audience inference-platform \
+    --rate-limit 1000000 --rate-limit-burst 1000000 --redis "redis://127.0.0.1:$redis_port"
+done
