@@ -70,8 +70,8 @@ public final class ServerConfig {
 
     @Option(names = "--batch-cost-learning", negatable = true, defaultValue = "${env:INFERENCE_BATCH_COST_LEARNING:-false}",
             fallbackValue = "true",
-            description = "Form a batch only while the version's measured forward-pass costs predict that running the texts"
-                    + " together costs less than apart; --max-padding-ratio stays an upper bound"
+            description = "Run a batch together only where the version's measured forward-pass costs predict it saves at"
+                    + " least 3% over running its texts one by one; --max-padding-ratio stays an upper bound"
                     + " [INFERENCE_BATCH_COST_LEARNING] (default: ${DEFAULT-VALUE}).")
     boolean batchCostLearning;
 

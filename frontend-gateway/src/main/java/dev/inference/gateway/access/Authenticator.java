@@ -103,8 +103,9 @@ public final class Authenticator implements Authorizer<HttpRequest> {
     }
 
     /**
-     * The client a request's credential names, or a {@link Refused} failure. API keys are checked
-     * here; a JWT on the blocking executor, since its keys may have to be fetched.
+     * The client a request's credential names, or a {@link Refused} failure. API keys and JWTs
+     * verified lately are checked here; other JWTs on the blocking executor, since their keys may
+     * have to be fetched.
      */
     public CompletableFuture<Caller> authenticate(ServiceRequestContext ctx, RequestHeaders headers) {
         Optional<Credential> credential = Credential.of(headers);
@@ -113,6 +114,10 @@ public final class Authenticator implements Authorizer<HttpRequest> {
                     + " 'Authorization: Bearer <API key or JWT>' or '" + Credential.API_KEY_HEADER + ": <API key>'"));
         }
         if (credential.get().jwt() && jwts.isPresent()) {
+            Optional<Caller> remembered = jwts.get().remembered(credential.get().value());
+            if (remembered.isPresent()) {
+                return CompletableFuture.completedFuture(remembered.get());
+            }
             return CompletableFuture.supplyAsync(() -> {
                 try {
                     return jwts.get().verify(credential.get().value());

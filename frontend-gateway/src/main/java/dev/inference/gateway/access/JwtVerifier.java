@@ -1,5 +1,7 @@
 package dev.inference.gateway.access;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
@@ -19,6 +21,7 @@ import java.net.URL;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -46,7 +49,21 @@ final class JwtVerifier {
     static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
     static final Duration KEYS_TTL = Duration.ofMinutes(5);
 
+    /**
+     * How long a verified token is remembered (never past its own {@code exp}): a client sends the
+     * same token with every call until it expires, and verifying its signature each time would
+     * cost the gateway more than forwarding the call. The price: a token signed by a key removed
+     * from the JWKS stays accepted for at most this long.
+     */
+    static final Duration VERIFIED_TTL = Duration.ofSeconds(60);
+
+    private record Verified(Caller caller, Instant expires) {}
+
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    private final Cache<String, Verified> verified = CacheBuilder.newBuilder()
+            .maximumSize(10_000)
+            .expireAfterWrite(VERIFIED_TTL)
+            .build();
 
     /**
      * @param jwks an {@code https://} (or, on loopback and in tests, {@code http://}) URL or a file path
@@ -68,6 +85,12 @@ final class JwtVerifier {
      * The caller the token names, once its signature and claims hold. May fetch the JWKS (an unknown
      * {@code kid}, an expired cache), so it is called off the event loop.
      */
+    /** The caller of a token verified within {@link #VERIFIED_TTL} and not expired since, if any: no I/O, no signature check. */
+    Optional<Caller> remembered(String token) {
+        Verified known = verified.getIfPresent(token);
+        return known != null && Instant.now().isBefore(known.expires()) ? Optional.of(known.caller()) : Optional.empty();
+    }
+
     Caller verify(String token) throws Refused {
         JWTClaimsSet claims;
         try {
@@ -78,7 +101,9 @@ final class JwtVerifier {
         } catch (ParseException | BadJOSEException | JOSEException e) {
             throw new Refused("invalid_token", claimedSubject(token), "the token is not valid: " + e.getMessage());
         }
-        return new Caller(claims.getSubject(), models(claims), scopes(claims).contains(ADMIN_SCOPE));
+        Caller caller = new Caller(claims.getSubject(), models(claims), scopes(claims).contains(ADMIN_SCOPE));
+        verified.put(token, new Verified(caller, claims.getExpirationTime().toInstant()));
+        return caller;
     }
 
     private static Optional<Set<String>> models(JWTClaimsSet claims) throws Refused {

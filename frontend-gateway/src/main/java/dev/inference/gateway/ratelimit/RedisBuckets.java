@@ -1,10 +1,15 @@
 package dev.inference.gateway.ratelimit;
 
+import com.google.common.cache.CacheBuilder;
+import com.google.common.cache.CacheLoader;
+import com.google.common.cache.LoadingCache;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -62,6 +67,7 @@ final class RedisBuckets implements Buckets {
     private final AtomicLong downUntil = new AtomicLong();
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
     private volatile AsyncProxyManager<byte[]> proxies;
+    private final LoadingCache<String, AsyncBucketProxy> buckets;
 
     /** Builds the client; the connection is made by the first call, and remade in the background by Lettuce. */
     RedisBuckets(String redis, Limit limit, Buckets fallback, GatewayMetrics metrics, LongSupplier nanoClock) {
@@ -80,6 +86,13 @@ final class RedisBuckets implements Buckets {
                 .timeoutOptions(TimeoutOptions.enabled(TIMEOUT))
                 .build());
         this.configuration = limit.bucket();
+        this.buckets = CacheBuilder.newBuilder()
+                .maximumSize(LocalBuckets.MOST_CLIENTS)
+                .expireAfterAccess(LocalBuckets.IDLE)
+                .build(CacheLoader.from(client -> proxies.builder()
+                        .withOptimization(Optimizations.batching())
+                        .build((KEY_PREFIX + client).getBytes(StandardCharsets.UTF_8),
+                                () -> CompletableFuture.completedFuture(configuration))));
         this.fallback = fallback;
         this.metrics = metrics;
         this.nanoClock = nanoClock;
@@ -95,9 +108,7 @@ final class RedisBuckets implements Buckets {
             }
             return decidedApart(client);
         }
-        return ready.builder().build((KEY_PREFIX + client).getBytes(StandardCharsets.UTF_8), () ->
-                        CompletableFuture.completedFuture(configuration))
-                .tryConsumeAndReturnRemaining(1)
+        return bucket(client).tryConsumeAndReturnRemaining(1)
                 .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((probe, error) -> {
                     if (error == null) {
@@ -110,6 +121,15 @@ final class RedisBuckets implements Buckets {
                     return decidedApart(client);
                 })
                 .thenCompose(probe -> probe);
+    }
+
+    /**
+     * The client's bucket proxy, kept, so that Bucket4j's batching optimization can merge the
+     * client's concurrent calls into one compare-and-swap: exact, unlike its predicting ones, and
+     * what keeps a busy client from costing two Redis round trips a call.
+     */
+    private AsyncBucketProxy bucket(String client) {
+        return buckets.getUnchecked(client);
     }
 
     private CompletableFuture<ConsumptionProbe> decidedApart(String client) {

@@ -103,6 +103,20 @@ class EdgeAuthenticationTest {
     }
 
     @Test
+    @Order(1)
+    void aGrpcWebCallWithoutACredentialGetsItsStatusInTheHeaders() throws Exception {
+        // A gRPC-Web frame of an empty ListModelsRequest: flag 0, length 0.
+        HttpResponse<String> refused = TestPlatform.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(platform.url("/inference.v1.InferenceService/ListModels")))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[5])),
+                "content-type", "application/grpc-web+proto", "x-grpc-web", "1");
+
+        assertEquals(200, refused.statusCode(), "gRPC-Web carries its status in grpc-status");
+        assertEquals(String.valueOf(Status.Code.UNAUTHENTICATED.value()), refused.headers().firstValue("grpc-status").orElseThrow());
+        assertTrue(refused.headers().firstValue("grpc-message").orElseThrow().startsWith("a credential is required"));
+    }
+
+    @Test
     @Order(2)
     void healthMetricsAndTheUiStayOpen() throws Exception {
         assertEquals(200, platform.get("/ui/").statusCode());
