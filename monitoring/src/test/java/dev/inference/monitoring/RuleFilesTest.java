@@ -19,7 +19,7 @@ class RuleFilesTest {
                 "check", "rules", "inference.rules.yml");
 
         assertEquals(0, check.exitCode(), check.output());
-        assertTrue(check.output().contains("SUCCESS: 22 rules found"), check.output());
+        assertTrue(check.output().contains("SUCCESS: 23 rules found"), check.output());
     }
 
     @Test
@@ -35,7 +35,7 @@ class RuleFilesTest {
         List<Map<String, Object>> alerts = alerts();
         String tests = Files.readString(Tools.MONITORING.resolve("rules/inference.rules.test.yml"));
 
-        assertEquals(7, alerts.size());
+        assertEquals(8, alerts.size());
         for (Map<String, Object> alert : alerts) {
             String name = (String) alert.get("alert");
             Map<?, ?> labels = (Map<?, ?>) alert.get("labels");

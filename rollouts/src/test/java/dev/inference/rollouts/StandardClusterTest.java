@@ -148,6 +148,12 @@ class StandardClusterTest {
         assertEquals(List.of(principal), principals, "the ingress gateway's identity in " + policy);
 
         Map<String, String> podLabels = stringMap(map(map(spec(deployment).get("template")).get("metadata")).get("labels"));
+        Map<String, Object> admitted = maps(maps(spec(named(built, "NetworkPolicy", "frontend-gateway-ingress"))
+                .get("ingress")).get(0).get("from")).get(0);
+        assertEquals(Map.of("kubernetes.io/metadata.name", namespace(account)),
+                map(admitted.get("namespaceSelector")).get("matchLabels"), "the NetworkPolicy admits the ingress's namespace");
+        assertTrue(podLabels.entrySet().containsAll(stringMap(map(admitted.get("podSelector")).get("matchLabels")).entrySet()),
+                "the NetworkPolicy admits the chart's pods " + podLabels);
         Manifest gateway = only(built, "Gateway");
         Map<String, String> selector = stringMap(spec(gateway).get("selector"));
         assertTrue(podLabels.entrySet().containsAll(selector.entrySet()),
