@@ -62,10 +62,7 @@ class GatewayEndpointsTest {
      */
     @Test
     void managementPortServesOnlyMetricsAndHealth() throws Exception {
-        int managementPort;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            managementPort = socket.getLocalPort();
-        }
+        int managementPort = TestPlatform.freePort();
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
                 "--management-port", String.valueOf(managementPort));
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();

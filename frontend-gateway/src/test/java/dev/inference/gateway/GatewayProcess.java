@@ -3,7 +3,6 @@ package dev.inference.gateway;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,10 +30,7 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code GatewayMain} with the flags (the host and port are added) and waits until it serves. */
     public static GatewayProcess start(String logName, String... flags) throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = TestPlatform.freePort();
         Path log = Path.of("target", logName);
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), GatewayMain.class.getName(),

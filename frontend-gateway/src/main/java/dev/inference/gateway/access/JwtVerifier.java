@@ -81,16 +81,16 @@ final class JwtVerifier {
         processor.setJWTClaimsSetVerifier(claims);
     }
 
-    /**
-     * The caller the token names, once its signature and claims hold. May fetch the JWKS (an unknown
-     * {@code kid}, an expired cache), so it is called off the event loop.
-     */
     /** The caller of a token verified within {@link #VERIFIED_TTL} and not expired since, if any: no I/O, no signature check. */
     Optional<Caller> remembered(String token) {
         Verified known = verified.getIfPresent(token);
         return known != null && Instant.now().isBefore(known.expires()) ? Optional.of(known.caller()) : Optional.empty();
     }
 
+    /**
+     * The caller the token names, once its signature and claims hold; remembered for {@link #remembered}.
+     * May fetch the JWKS (an unknown {@code kid}, an expired cache), so it is called off the event loop.
+     */
     Caller verify(String token) throws Refused {
         JWTClaimsSet claims;
         try {

@@ -63,12 +63,13 @@ public final class RateLimiter implements AutoCloseable {
         if (!InferenceRoutes.isModelCall(ctx.path())) {
             return CompletableFuture.completedFuture(true);
         }
-        String client = Caller.of(ctx).map(Caller::id).orElseGet(() -> "address:" + ctx.clientAddress().getHostAddress());
+        Optional<String> caller = Caller.of(ctx).map(Caller::id);
+        String client = caller.orElseGet(() -> "address:" + ctx.clientAddress().getHostAddress());
         return buckets.take(client).thenApply((ConsumptionProbe probe) -> {
             if (probe.isConsumed()) {
                 return true;
             }
-            metrics.rateLimited(Caller.of(ctx).map(Caller::id));
+            metrics.rateLimited(caller);
             ctx.setAttr(WAIT_NANOS, probe.getNanosToWaitForRefill());
             return false;
         });

@@ -67,6 +67,11 @@ final class RedisBuckets implements Buckets {
     private final AtomicLong downUntil = new AtomicLong();
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
     private volatile AsyncProxyManager<byte[]> proxies;
+    /**
+     * Each client's bucket proxy, kept, so that Bucket4j's batching optimization can merge the
+     * client's concurrent calls into one compare-and-swap: exact, unlike its predicting ones, and
+     * what keeps a busy client from costing two Redis round trips a call.
+     */
     private final LoadingCache<String, AsyncBucketProxy> buckets;
 
     /** Builds the client; the connection is made by the first call, and remade in the background by Lettuce. */
@@ -101,35 +106,24 @@ final class RedisBuckets implements Buckets {
 
     @Override
     public CompletableFuture<ConsumptionProbe> take(String client) {
-        AsyncProxyManager<byte[]> ready = proxies;
-        if (ready == null || nanoClock.getAsLong() - downUntil.get() < 0) {
-            if (ready == null) {
+        if (proxies == null || nanoClock.getAsLong() - downUntil.get() < 0) {
+            if (proxies == null) {
                 connect();
             }
             return decidedApart(client);
         }
-        return bucket(client).tryConsumeAndReturnRemaining(1)
+        return buckets.getUnchecked(client).tryConsumeAndReturnRemaining(1)
                 .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((probe, error) -> {
-                    if (error == null) {
-                        if (shared.compareAndSet(false, true)) {
-                            log.info("Redis at {} answers again: rate limits are shared by every gateway", address);
-                        }
-                        return CompletableFuture.completedFuture(probe);
+                .thenApply(probe -> {
+                    if (shared.compareAndSet(false, true)) {
+                        log.info("Redis at {} answers again: rate limits are shared by every gateway", address);
                     }
+                    return probe;
+                })
+                .exceptionallyCompose(error -> {
                     down(error);
                     return decidedApart(client);
-                })
-                .thenCompose(probe -> probe);
-    }
-
-    /**
-     * The client's bucket proxy, kept, so that Bucket4j's batching optimization can merge the
-     * client's concurrent calls into one compare-and-swap: exact, unlike its predicting ones, and
-     * what keeps a busy client from costing two Redis round trips a call.
-     */
-    private AsyncBucketProxy bucket(String client) {
-        return buckets.getUnchecked(client);
+                });
     }
 
     private CompletableFuture<ConsumptionProbe> decidedApart(String client) {

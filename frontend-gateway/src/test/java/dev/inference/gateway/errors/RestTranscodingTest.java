@@ -15,7 +15,6 @@ import dev.inference.gateway.TestPlatform;
 import dev.inference.server.InferenceServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -143,10 +142,7 @@ class RestTranscodingTest {
 
     @Test
     void upstreamDownIs503WithoutInternalDetails() throws Exception {
-        int deadPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            deadPort = socket.getLocalPort();
-        }
+        int deadPort = TestPlatform.freePort();
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + deadPort);
         try {
             HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}");

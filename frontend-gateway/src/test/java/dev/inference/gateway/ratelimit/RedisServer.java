@@ -3,9 +3,9 @@ package dev.inference.gateway.ratelimit;
 import static org.awaitility.Awaitility.await;
 
 import dev.inference.gateway.Required;
+import dev.inference.gateway.TestPlatform;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,9 +22,7 @@ final class RedisServer implements AutoCloseable {
 
     RedisServer() throws IOException {
         Required.that(Files.isExecutable(BINARY), "Debian's redis-server is not installed (.ci/run installs it)");
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        port = TestPlatform.freePort();
         start();
     }
 

@@ -156,10 +156,7 @@ class ShadowComparisonTest {
     /** A canary that is down (dead, draining, not started) is not shadowed: counted, and users unaffected. */
     @Test
     void aCanaryThatIsDownIsSkippedAndCounted() throws Exception {
-        int nothingListens;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            nothingListens = socket.getLocalPort();
-        }
+        int nothingListens = TestPlatform.freePort();
         GatewayServer gateway = TestPlatform.gateway("--stable", "127.0.0.1:" + stable.port(),
                 "--canary", "127.0.0.1:" + nothingListens, "--canary-weight", "0", "--shadow-percent", "100");
         gateways.add(gateway);

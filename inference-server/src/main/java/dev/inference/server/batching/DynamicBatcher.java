@@ -285,15 +285,15 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             return;
         }
         List<I> inputs = new ArrayList<>(batch.size());
-        for (QueuedInput<I, O> input : batch) {
-            inputs.add(input.input);
-        }
+        int[] lengths = new int[batch.size()];
         int longest = 1;
-        for (I input : inputs) {
-            longest = Math.max(longest, length.applyAsInt(input));
+        for (int i = 0; i < batch.size(); i++) {
+            inputs.add(batch.get(i).input);
+            lengths[i] = length.applyAsInt(batch.get(i).input);
+            longest = Math.max(longest, lengths[i]);
         }
         double predicted = costs.predict(inputs.size(), longest);
-        if (!worthRunningTogether(inputs, longest, predicted)) {
+        if (!worthRunningTogether(lengths, longest, predicted)) {
             observer.batchSplit(BatchObserver.SplitReason.COST, batch.size() - 1);
             batch.forEach(alone -> run(worker, List.of(alone)));
             return;
@@ -349,13 +349,13 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
      * measures it; a stale estimate is measured again now and then ({@link BatchCosts#explore}),
      * so that one that once said no is revisited, at a bounded cost.
      */
-    private boolean worthRunningTogether(List<I> inputs, int longest, double predicted) {
-        if (!settings.learnCosts() || inputs.size() == 1 || Double.isNaN(predicted) || costs.explore(inputs.size(), longest)) {
+    private boolean worthRunningTogether(int[] lengths, int longest, double predicted) {
+        if (!settings.learnCosts() || lengths.length == 1 || Double.isNaN(predicted) || costs.explore(lengths.length, longest)) {
             return true;
         }
         double apart = 0;
-        for (I input : inputs) {
-            apart += costs.predict(1, length.applyAsInt(input));
+        for (int inputLength : lengths) {
+            apart += costs.predict(1, inputLength);
         }
         return !(predicted > (1 - REQUIRED_SAVING) * apart);
     }
