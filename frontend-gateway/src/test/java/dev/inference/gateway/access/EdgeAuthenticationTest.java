@@ -225,6 +225,25 @@ class EdgeAuthenticationTest {
         assertTrue(jwks.fetches() > fetched, "the unknown key id made the gateway fetch the JWKS again");
     }
 
+    /** An identity provider that is down is the platform's failure, not the client's: 503, and the gateway keeps serving. */
+    @Test
+    @Order(10)
+    void aJwksThatCannotBeFetchedIsUnavailableNotAnInvalidToken() throws Exception {
+        int down = TestPlatform.freePort();
+        var gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
+                "--jwks", "http://127.0.0.1:" + down + "/jwks.json", "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE);
+        try {
+            HttpResponse<String> refused = TestPlatform.post(gateway, PREDICT, BODY,
+                    "authorization", "Bearer " + token(rsa, JWSAlgorithm.RS256, claims -> { }));
+
+            assertEquals(503, refused.statusCode(), refused.body());
+            assertTrue(refused.body().contains("the keys to verify the token cannot be fetched now"), refused.body());
+            assertEquals(200, TestPlatform.get(gateway, "/internal/health").statusCode());
+        } finally {
+            gateway.close();
+        }
+    }
+
     private static InferenceServiceGrpc.InferenceServiceBlockingStub stub(ManagedChannel channel, String authorization) {
         Metadata headers = new Metadata();
         headers.put(AUTHORIZATION, authorization);
