@@ -327,6 +327,8 @@ class DynamicBatcherTest {
 
     /** A model that takes, per batch, what the test says a batch of that size costs; spinning, not sleeping, for precision. */
     private static final class CostedModel implements BatchModel<String, String> {
+        private static final java.lang.management.ThreadMXBean THREAD_CPU =
+                java.lang.management.ManagementFactory.getThreadMXBean();
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
         volatile java.util.function.IntToLongFunction micros;
 
@@ -336,9 +338,11 @@ class DynamicBatcherTest {
 
         @Override
         public BatchWorker<String, String> newWorker() {
+            // Spins for the set CPU time, which is what the batcher measures: a spin on wall time
+            // would cost less CPU whenever a busy machine took the core away mid-pass.
             return batch -> {
-                long end = System.nanoTime() + micros.applyAsLong(batch.size()) * 1000;
-                while (System.nanoTime() < end) {
+                long end = THREAD_CPU.getCurrentThreadCpuTime() + micros.applyAsLong(batch.size()) * 1000;
+                while (THREAD_CPU.getCurrentThreadCpuTime() < end) {
                     Thread.onSpinWait();
                 }
                 batchSizes.add(batch.size());
