@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.BytesElements;
 import dev.inference.api.tensors.Datatype;
 import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.api.v1.EmbedRequest;
 import dev.inference.api.v1.PredictRequest;
 import dev.inference.server.registry.ServedVersion;
 import dev.inference.server.tensor.TensorData;
@@ -156,18 +157,22 @@ final class WarmUp {
         if (version instanceof ServedVersion.TensorVersion tensors) {
             return openInference.withDeadline(end).modelInfer(ones(tensors));
         }
-        return stub.withDeadline(end).predict(request(version, n));
+        if (version instanceof ServedVersion.EmbeddingVersion) {
+            return stub.withDeadline(end).embed(EmbedRequest.newBuilder().setModel(version.model())
+                    .setVersion(version.version()).addAllInstances(texts(n)).build());
+        }
+        return stub.withDeadline(end).predict(PredictRequest.newBuilder().setModel(version.model())
+                .setVersion(version.version()).addAllInstances(texts(n)).build());
     }
 
-    /** Call {@code n} to a text classifier: text lengths in turn, every fourth call four texts long. */
-    private static PredictRequest request(ServedVersion version, int n) {
+    /** The texts of call {@code n} to a text model: text lengths in turn, every fourth call four texts long. */
+    private static List<String> texts(int n) {
         int texts = n % 4 == 3 ? 4 : 1;
         List<String> instances = new ArrayList<>(texts);
         for (int i = 0; i < texts; i++) {
             instances.add(text(WORDS_PER_TEXT[(n + i) % WORDS_PER_TEXT.length], n));
         }
-        return PredictRequest.newBuilder().setModel(version.model()).setVersion(version.version())
-                .addAllInstances(instances).build();
+        return instances;
     }
 
     /**

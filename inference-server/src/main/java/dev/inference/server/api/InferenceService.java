@@ -1,5 +1,7 @@
 package dev.inference.server.api;
 
+import dev.inference.api.v1.EmbedRequest;
+import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.GetModelRequest;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.ListModelsRequest;
@@ -10,6 +12,8 @@ import dev.inference.api.v1.PredictRequest;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.api.v1.Prediction;
 import dev.inference.server.model.Classification;
+import dev.inference.server.model.Embedding;
+import dev.inference.server.model.Task;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.ServedVersion;
 import io.grpc.StatusException;
@@ -37,11 +41,23 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
         calls.call(request.getModel(), request.getVersion(), served -> {
-            ServedVersion.ClassifierVersion classifier = ModelCalls.classifier(served, "Predict");
+            ServedVersion.ClassifierVersion classifier =
+                    ModelCalls.require(served, ServedVersion.ClassifierVersion.class, Task.TEXT_CLASSIFICATION, "Predict");
             calls.limits().checkTexts(request.getInstancesList(), "instances", "too many instances");
             return (callerGone, completions) ->
                     classifier.batcher().submit(request.getInstancesList(), callerGone, completions);
         }, (ServerCallStreamObserver<PredictResponse>) observer, InferenceService::response);
+    }
+
+    @Override
+    public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
+        calls.call(request.getModel(), request.getVersion(), served -> {
+            ServedVersion.EmbeddingVersion embedding =
+                    ModelCalls.require(served, ServedVersion.EmbeddingVersion.class, Task.TEXT_EMBEDDING, "Embed");
+            calls.limits().checkTexts(request.getInstancesList(), "instances", "too many instances");
+            return (callerGone, completions) ->
+                    embedding.batcher().submit(request.getInstancesList(), callerGone, completions);
+        }, (ServerCallStreamObserver<EmbedResponse>) observer, InferenceService::embedded);
     }
 
     @Override
@@ -82,7 +98,10 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
                     .setTask(version.task().id());
             if (version instanceof ServedVersion.ClassifierVersion classifier) {
                 described.addAllLabels(classifier.classifier().labels())
-                        .setMaxSequenceLength(classifier.classifier().config().maxSequenceLength());
+                        .setMaxSequenceLength(classifier.classifier().maxSequenceLength());
+            } else if (version instanceof ServedVersion.EmbeddingVersion embedding) {
+                described.setDimension(embedding.embedding().dimension())
+                        .setMaxSequenceLength(embedding.embedding().maxSequenceLength());
             } else if (version instanceof ServedVersion.TensorVersion tensors && !tensors.batched()) {
                 // Triton's max_batch_size: 0 for a model that runs each call alone.
                 described.setMaxBatchSize(0);
@@ -107,5 +126,21 @@ public final class InferenceService extends InferenceServiceGrpc.InferenceServic
             response.addPredictions(prediction);
         }
         return response.build();
+    }
+
+    private static EmbedResponse embedded(ServedVersion served, List<Embedding> results) {
+        EmbedResponse.Builder response = EmbedResponse.newBuilder()
+                .setModel(served.model())
+                .setModelVersion(served.version())
+                .setDimension(((ServedVersion.EmbeddingVersion) served).embedding().dimension());
+        int tokens = 0;
+        for (Embedding result : results) {
+            dev.inference.api.v1.Embedding.Builder vector = response.addEmbeddingsBuilder();
+            for (float value : result.vector()) {
+                vector.addValues(value);
+            }
+            tokens += result.tokens();
+        }
+        return response.setPromptTokens(tokens).build();
     }
 }

@@ -120,19 +120,28 @@ public final class ModelCalls {
     }
 
     /**
-     * The version as a text classifier, for an API that serves only those.
+     * The version as the kind an API serves.
      *
+     * @param task the task of that kind, named in the message
      * @param api names the API in the message, such as {@code Predict}
      * @throws StatusException FAILED_PRECONDITION naming the version's task and where it is served
      */
-    static ServedVersion.ClassifierVersion classifier(ServedVersion served, String api) throws StatusException {
-        if (served instanceof ServedVersion.ClassifierVersion classifier) {
-            return classifier;
+    static <T extends ServedVersion> T require(ServedVersion served, Class<T> kind, Task task, String api)
+            throws StatusException {
+        if (kind.isInstance(served)) {
+            return kind.cast(served);
         }
         throw Status.FAILED_PRECONDITION.withDescription("model \"" + served.model() + "\" version \""
-                + served.version() + "\" is a " + served.task().id() + " model; " + api + " serves "
-                + Task.TEXT_CLASSIFICATION.id() + " models: call it over the Open Inference Protocol (ModelInfer,"
-                + " POST /v2/models/" + served.model() + "/infer)").asException();
+                + served.version() + "\" is a " + served.task().id() + " model; " + api + " serves " + task.id()
+                + " models: call it with " + whereServed(served)).asException();
+    }
+
+    private static String whereServed(ServedVersion served) {
+        return switch (served.task()) {
+            case TEXT_CLASSIFICATION -> "Predict (POST /v1/models/" + served.model() + ":predict)";
+            case TEXT_EMBEDDING -> "Embed (POST /v1/models/" + served.model() + ":embed)";
+            case TENSOR -> "the Open Inference Protocol (ModelInfer, POST /v2/models/" + served.model() + "/infer)";
+        };
     }
 
     /**

@@ -5,6 +5,7 @@ import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.BytesElements;
 import dev.inference.api.tensors.Datatype;
 import dev.inference.server.model.Classification;
+import dev.inference.server.model.Embedding;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.ServedVersion;
 import dev.inference.server.tensor.TensorData;
@@ -50,13 +51,15 @@ import java.util.stream.IntStream;
  * column order the output's {@value #LABELS_PARAMETER} parameter lists. Outputs are raw when the
  * request was raw, as Triton answers, typed otherwise. The classification extension: a
  * {@value #CLASSIFICATION} parameter k on {@value #PROBABILITIES_OUTPUT} returns BYTES [N, k] of
- * {@code "score:index:label"}, best first.
+ * {@code "score:index:label"}, best first. A text-embedding model takes the same input and gives
+ * an FP32 output {@value #EMBEDDING_OUTPUT} [N, dimension].
  */
 public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
 
     public static final String INPUT = "text";
     public static final String LABEL_OUTPUT = "label";
     public static final String PROBABILITIES_OUTPUT = "probabilities";
+    public static final String EMBEDDING_OUTPUT = "embedding";
     public static final String LABELS_PARAMETER = "labels";
     public static final String CLASSIFICATION = "classification";
     /** Triton's name for an ONNX Runtime model. */
@@ -127,6 +130,9 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
             if (served instanceof ServedVersion.TensorVersion tensors) {
                 tensors.tensorModel().inputs().forEach(spec -> metadata.addInputs(tensor(spec)));
                 tensors.tensorModel().outputs().forEach(spec -> metadata.addOutputs(tensor(spec)));
+            } else if (served instanceof ServedVersion.EmbeddingVersion embedding) {
+                metadata.addInputs(tensor(INPUT, BYTES, -1))
+                        .addOutputs(tensor(EMBEDDING_OUTPUT, FP32, -1, embedding.embedding().dimension()));
             } else {
                 metadata.addInputs(tensor(INPUT, BYTES, -1))
                         .addOutputs(tensor(LABEL_OUTPUT, BYTES, -1))
@@ -179,8 +185,14 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
                 tensors = TensorInfer.read(request, version, calls.limits());
                 return ModelCalls.submission(version.batcher(), tensors.tensors().rows());
             }
+            List<String> texts = texts();
+            if (served instanceof ServedVersion.EmbeddingVersion embedding) {
+                outputs = embeddingOutputs();
+                return ModelCalls.submission(embedding.batcher(), texts);
+            }
             ServedVersion.ClassifierVersion classifier = (ServedVersion.ClassifierVersion) served;
-            return ModelCalls.submission(classifier.batcher(), texts(classifier));
+            outputs = outputs(classifier.classifier().labels().size());
+            return ModelCalls.submission(classifier.batcher(), texts);
         }
 
         @SuppressWarnings("unchecked") // the batcher of the version read() saw gives these outputs
@@ -188,10 +200,13 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
             if (tensors != null) {
                 return tensors.response((List<List<TensorData>>) (List<?>) results);
             }
+            if (served instanceof ServedVersion.EmbeddingVersion embedding) {
+                return embedded(embedding, (List<Embedding>) (List<?>) results);
+            }
             return classified((ServedVersion.ClassifierVersion) served, (List<Classification>) (List<?>) results);
         }
 
-        private List<String> texts(ServedVersion.ClassifierVersion served) throws StatusException {
+        private List<String> texts() throws StatusException {
             if (request.getInputsCount() == 0) {
                 throw RequestLimits.invalid("the request has no inputs; the model takes one BYTES " + TENSOR
                         + " of shape [N] or [N, 1]");
@@ -232,13 +247,24 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
                 throw RequestLimits.invalid(TENSOR + " has shape " + shape + " (" + shape.get(0) + " elements) but "
                         + elements.size() + " elements of data");
             }
-            outputs = outputs(served.classifier().labels().size());
             List<String> texts = new ArrayList<>(elements.size());
             for (int i = 0; i < elements.size(); i++) {
                 texts.add(BytesTensors.utf8(elements.get(i), TENSOR, i));
             }
             calls.limits().checkTexts(texts, TENSOR, "too many texts in " + TENSOR);
             return texts;
+        }
+
+        /** An embedding model's one output, whether named or not. */
+        private List<Output> embeddingOutputs() throws StatusException {
+            for (InferRequestedOutputTensor output : request.getOutputsList()) {
+                if (!output.getName().equals(EMBEDDING_OUTPUT) || !output.getParametersMap().isEmpty()) {
+                    throw RequestLimits.invalid("unknown output \"" + output.getName() + "\" or parameters "
+                            + output.getParametersMap().keySet() + "; the model gives \"" + EMBEDDING_OUTPUT
+                            + "\" (FP32 [N, dimension]) and takes no output parameters");
+                }
+            }
+            return List.of(new Output(EMBEDDING_OUTPUT, 0));
         }
 
         /** The outputs asked for, all of them when none is named. */
@@ -303,6 +329,28 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
                 response.addOutputs(tensor);
             }
             return response.build();
+        }
+
+        private ModelInferResponse embedded(ServedVersion.EmbeddingVersion served, List<Embedding> results) {
+            int dimension = served.embedding().dimension();
+            InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+            for (Embedding result : results) {
+                for (float value : result.vector()) {
+                    contents.addFp32Contents(value);
+                }
+            }
+            InferOutputTensor.Builder tensor = InferOutputTensor.newBuilder().setName(EMBEDDING_OUTPUT)
+                    .setDatatype(FP32).addShape(results.size()).addShape(dimension);
+            ModelInferResponse.Builder response = ModelInferResponse.newBuilder()
+                    .setModelName(served.model())
+                    .setModelVersion(served.version())
+                    .setId(request.getId());
+            if (raw) {
+                response.addRawOutputContents(Datatype.FP32.typedToRaw(contents.build()));
+            } else {
+                tensor.setContents(contents);
+            }
+            return response.addOutputs(tensor).build();
         }
 
         private void bytes(InferOutputTensor.Builder tensor, ModelInferResponse.Builder response, List<String> values) {

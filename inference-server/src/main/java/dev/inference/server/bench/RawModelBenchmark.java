@@ -6,8 +6,9 @@ import dev.inference.server.DjlOffline;
 import dev.inference.server.batching.BatchModel;
 import dev.inference.server.batching.BatchWorker;
 import dev.inference.server.model.ModelRepository;
-import dev.inference.server.model.Task;
-import dev.inference.server.model.TextClassifier;
+import dev.inference.server.model.Layout;
+import dev.inference.server.model.TextModel;
+import dev.inference.server.model.VersionSettings;
 import dev.inference.server.tensor.TensorData;
 import dev.inference.server.tensor.TensorModel;
 import dev.inference.server.tensor.TensorRequest;
@@ -68,13 +69,15 @@ public final class RawModelBenchmark implements Callable<Integer> {
         List<String> texts = Files.readAllLines(corpus).stream().map(String::strip)
                 .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
         String version = versionDir.getFileName().toString();
-        if (ModelRepository.taskOf(versionDir) == Task.TENSOR) {
+        if (ModelRepository.layoutOf(versionDir) == Layout.TENSOR) {
             try (TensorModel model = TensorModel.load("model", version, versionDir, 1)) {
                 measure(model, rows(model, texts));
             }
         } else {
-            try (TextClassifier classifier = TextClassifier.load("model", version, versionDir, 1)) {
-                measure(classifier, texts);
+            Layout layout = ModelRepository.layoutOf(versionDir);
+            try (TextModel<?> model = TextModel.load(layout, "model", version, versionDir,
+                    VersionSettings.read(versionDir), 1)) {
+                measure(model, texts);
             }
         }
         return 0;

@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * @param weights one row per label, each as long as the sentence vector
  * @param bias one value per label
  */
-public record ClassifierHead(float[][] weights, float[] bias) {
+public record ClassifierHead(float[][] weights, float[] bias) implements Scores {
 
     public static final String FILE_NAME = "head.json";
 
@@ -35,11 +35,13 @@ public record ClassifierHead(float[][] weights, float[] bias) {
         return weights.length;
     }
 
+    @Override
     public int dimension() {
         return weights[0].length;
     }
 
     /** Label probabilities for one sentence vector, in label order; they sum to 1. */
+    @Override
     public float[] probabilities(float[] embedding) {
         double[] logits = new double[weights.length];
         double max = Double.NEGATIVE_INFINITY;
@@ -52,16 +54,7 @@ public record ClassifierHead(float[][] weights, float[] bias) {
             logits[label] = logit;
             max = Math.max(max, logit);
         }
-        double sum = 0;
-        for (int label = 0; label < logits.length; label++) {
-            logits[label] = Math.exp(logits[label] - max);
-            sum += logits[label];
-        }
-        float[] probabilities = new float[logits.length];
-        for (int label = 0; label < logits.length; label++) {
-            probabilities[label] = (float) (logits[label] / sum);
-        }
-        return probabilities;
+        return Scores.softmax(logits, max);
     }
 
     public static ClassifierHead read(Path versionDir) throws IOException {

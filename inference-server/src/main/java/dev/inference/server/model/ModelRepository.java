@@ -11,19 +11,18 @@ import java.util.stream.Stream;
 
 /**
  * A model repository on disk: {@code <root>/<model>/<version>/}, each version folder holding a
- * {@code model.onnx} and what it is following from its files ({@link #taskOf}).
+ * {@code model.onnx} and what it is following from its files ({@link #layoutOf}).
  */
 public final class ModelRepository {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-    /** What an encoder plus the platform's classifier head needs beside the head. */
-    private static final List<String> CLASSIFIER_FILES = List.of(TextEmbedder.TOKENIZER_FILE, ModelVersionConfig.FILE_NAME);
-    /** Files of text models (Hugging Face exports) that a tensor model's folder must not be mistaken for. */
-    private static final List<String> TEXT_MODEL_FILES = List.of(
-            ModelVersionConfig.FILE_NAME, TextEmbedder.TOKENIZER_FILE, "modules.json");
-
     /** Where one model version lives, and what it is. */
-    public record VersionLocation(String model, String version, Path directory, Task task) {}
+    public record VersionLocation(String model, String version, Path directory, Layout layout) {
+
+        public Task task() {
+            return layout.task();
+        }
+    }
 
     private ModelRepository() {}
 
@@ -44,7 +43,7 @@ public final class ModelRepository {
             String model = modelDir.getFileName().toString();
             for (Path versionDir : ModelSettings.read(modelDir).serving(modelDir, subdirectories(modelDir))) {
                 String version = versionDir.getFileName().toString();
-                versions.add(new VersionLocation(model, version, versionDir, taskOf(versionDir)));
+                versions.add(new VersionLocation(model, version, versionDir, layoutOf(versionDir)));
             }
         }
         if (versions.isEmpty()) {
@@ -58,34 +57,46 @@ public final class ModelRepository {
 
     /**
      * What a version folder is, from its files: {@code head.json} beside an encoder is the
-     * platform's text classifier; {@code model.onnx} alone (with {@value VersionSettings#FILE_NAME}
-     * at most, and the graph's external data) is a tensor model, described by its graph.
+     * platform's text classifier; {@code modules.json} a sentence-transformers export; Hugging Face's
+     * {@code config.json} beside a tokenizer an Optimum text-classification export (its graph's
+     * {@code logits} are checked when it loads); {@code model.onnx} alone (with
+     * {@value VersionSettings#FILE_NAME} at most, and the graph's external data) a tensor model.
      *
-     * @throws IOException naming the folder, the file and why the folder cannot be served
+     * @throws IOException naming the folder, what it has and what it lacks
      */
-    public static Task taskOf(Path versionDir) throws IOException {
+    public static Layout layoutOf(Path versionDir) throws IOException {
         if (!Files.isRegularFile(versionDir.resolve(OnnxSessions.MODEL_FILE))) {
             throw new IOException("model version " + versionDir + " has no " + OnnxSessions.MODEL_FILE);
         }
+        boolean tokenizer = Files.isRegularFile(versionDir.resolve(TextEncoder.TOKENIZER_FILE));
+        boolean config = Files.isRegularFile(versionDir.resolve(HuggingFaceExport.CONFIG_FILE));
         if (Files.isRegularFile(versionDir.resolve(ClassifierHead.FILE_NAME))) {
-            for (String file : CLASSIFIER_FILES) {
-                if (!Files.isRegularFile(versionDir.resolve(file))) {
-                    throw new IOException("model version " + versionDir + " has " + ClassifierHead.FILE_NAME
-                            + " but no " + file + ": a text classifier needs " + OnnxSessions.MODEL_FILE + ", "
-                            + String.join(", ", CLASSIFIER_FILES) + " and " + ClassifierHead.FILE_NAME);
-                }
-            }
-            return Task.TEXT_CLASSIFICATION;
+            require(versionDir, tokenizer && config, "has " + ClassifierHead.FILE_NAME, "a classifier with a head needs "
+                    + OnnxSessions.MODEL_FILE + ", " + TextEncoder.TOKENIZER_FILE + ", " + ModelVersionConfig.FILE_NAME
+                    + " and " + ClassifierHead.FILE_NAME);
+            return Layout.CLASSIFIER_WITH_HEAD;
         }
-        for (String file : TEXT_MODEL_FILES) {
-            if (Files.exists(versionDir.resolve(file))) {
-                throw new IOException("model version " + versionDir + " has " + file + " but no "
-                        + ClassifierHead.FILE_NAME + ": a text model needs the platform's classifier head (Hugging"
-                        + " Face exports are not served yet), and a tensor model's folder holds only "
-                        + OnnxSessions.MODEL_FILE + " and optionally " + VersionSettings.FILE_NAME);
-            }
+        if (Files.isRegularFile(versionDir.resolve(HuggingFaceExport.MODULES_FILE))) {
+            require(versionDir, tokenizer, "has " + HuggingFaceExport.MODULES_FILE, "a sentence-transformers export needs "
+                    + TextEncoder.TOKENIZER_FILE + " beside " + OnnxSessions.MODEL_FILE);
+            return Layout.SENTENCE_TRANSFORMERS;
         }
-        return Task.TENSOR;
+        if (config || tokenizer) {
+            require(versionDir, config && tokenizer, "has " + (config ? HuggingFaceExport.CONFIG_FILE
+                    : TextEncoder.TOKENIZER_FILE), "a text-classification export needs " + OnnxSessions.MODEL_FILE
+                    + " (giving logits), " + HuggingFaceExport.CONFIG_FILE + " (with id2label) and "
+                    + TextEncoder.TOKENIZER_FILE + "; a sentence-transformers export needs "
+                    + HuggingFaceExport.MODULES_FILE + " too; a tensor model's folder holds only "
+                    + OnnxSessions.MODEL_FILE + " and optionally " + VersionSettings.FILE_NAME);
+            return Layout.CLASSIFICATION_EXPORT;
+        }
+        return Layout.TENSOR;
+    }
+
+    private static void require(Path versionDir, boolean complete, String found, String needs) throws IOException {
+        if (!complete) {
+            throw new IOException("model version " + versionDir + " " + found + " but is incomplete: " + needs);
+        }
     }
 
     /** Numeric order where both are numbers ("2" before "10"), text order otherwise. */

@@ -47,6 +47,11 @@ public record ModelVersionConfig(String task, List<String> labels, Pooling pooli
         labels = List.copyOf(labels);
     }
 
+    /** The encoder's token vectors, its first output, pooled as this configuration says. */
+    public TextEncoder.OutputChoice output() {
+        return graphOutputs -> new TextOutput.PooledTokens(graphOutputs.get(0), List.of(pooling), normalize);
+    }
+
     /** Reads and validates {@code <versionDir>/config.json}. */
     public static ModelVersionConfig read(Path versionDir) throws IOException {
         return JsonFiles.read(versionDir.resolve(FILE_NAME), ModelVersionConfig.class);

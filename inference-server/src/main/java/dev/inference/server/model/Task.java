@@ -4,6 +4,8 @@ package dev.inference.server.model;
 public enum Task {
     /** Texts in, a label and a probability per label out: {@code inference.v1} Predict and the Open Inference Protocol. */
     TEXT_CLASSIFICATION("text-classification"),
+    /** Texts in, one sentence vector per text out: {@code inference.v1} Embed, the Open Inference Protocol. */
+    TEXT_EMBEDDING("text-embedding"),
     /** Tensors in, tensors out, as the ONNX graph declares them: the Open Inference Protocol. */
     TENSOR("tensor");
 

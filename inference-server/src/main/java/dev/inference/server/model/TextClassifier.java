@@ -1,46 +1,29 @@
 package dev.inference.server.model;
 
-import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
-import dev.inference.server.batching.BatchModel;
-import dev.inference.server.batching.BatchWorker;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One loaded model version: an encoder whose sentence vectors feed a linear classifier head. It is
- * what the {@link dev.inference.server.batching.DynamicBatcher} of its version runs.
+ * A text classifier: the platform's form (an encoder whose sentence vectors feed the linear head
+ * of {@code head.json}) or a Hugging Face text-classification export (the graph gives logits).
  */
-public final class TextClassifier implements BatchModel<String, Classification>, AutoCloseable {
+public final class TextClassifier extends TextModel<Classification> {
 
-    /** Roughly four characters to a word piece in English text; the encoders add two special tokens. */
-    private static final int CHARS_PER_TOKEN = 4;
-    private static final int SPECIAL_TOKENS = 2;
+    private final List<String> labels;
+    private final Scores scores;
 
-    /** A fresh session allocates its buffers on its first calls, for one text and for several. */
-    private static final List<List<String>> WARM_UP_BATCHES = List.of(
-            List.of("warm up"),
-            List.of("The first call to a fresh session allocates its buffers.", "short", "a third text"));
-
-    private final String model;
-    private final String version;
-    private final ModelVersionConfig config;
-    private final TextEmbedder embedder;
-    private final ClassifierHead head;
-
-    private TextClassifier(
-            String model, String version, ModelVersionConfig config, TextEmbedder embedder, ClassifierHead head) {
-        this.model = model;
-        this.version = version;
-        this.config = config;
-        this.embedder = embedder;
-        this.head = head;
+    private TextClassifier(String model, String version, List<String> labels, int maxSequenceLength,
+            Integer maxBatchSize, TextEncoder encoder, Scores scores) {
+        super(model, version, maxSequenceLength, maxBatchSize, encoder);
+        this.labels = labels;
+        this.scores = scores;
     }
 
-    /** Loads {@code <repository>/<model>/<version>/}: config, head, encoder and tokenizer. */
-    public static TextClassifier load(String model, String version, Path versionDir, int intraOpThreads)
+    /** Loads the platform's form: {@code config.json} (the platform's), head, encoder and tokenizer. */
+    public static TextClassifier loadWithHead(String model, String version, Path versionDir, int intraOpThreads)
             throws IOException {
         ModelVersionConfig config = ModelVersionConfig.read(versionDir);
         ClassifierHead head = ClassifierHead.read(versionDir);
@@ -49,86 +32,47 @@ public final class TextClassifier implements BatchModel<String, Classification>,
                     + " outputs but " + ModelVersionConfig.FILE_NAME + " names " + config.labels().size()
                     + " labels");
         }
-        TextEmbedder embedder = TextEmbedder.load(versionDir, config, intraOpThreads);
-        return new TextClassifier(model, version, config, embedder, head);
-    }
-
-    public String model() {
-        return model;
-    }
-
-    public String version() {
-        return version;
-    }
-
-    public ModelVersionConfig config() {
-        return config;
-    }
-
-    public List<String> labels() {
-        return config.labels();
-    }
-
-    /** A classifier for one worker thread, its first forward passes done; not thread-safe. */
-    @Override
-    public Worker newWorker() throws TranslateException {
-        Worker worker = new Worker(embedder.newPredictor());
-        try {
-            for (List<String> texts : WARM_UP_BATCHES) {
-                worker.run(texts);
-            }
-        } catch (TranslateException | RuntimeException e) {
-            worker.close();
-            throw e;
-        }
-        return worker;
+        TextEncoder encoder = TextEncoder.load(versionDir, config.maxSequenceLength(), config.output(), intraOpThreads);
+        return new TextClassifier(model, version, config.labels(), config.maxSequenceLength(), config.maxBatchSize(),
+                encoder, head);
     }
 
     /**
-     * The tokens a text will take, estimated from its characters without tokenizing it twice: what
-     * the batcher's padding bound compares. Texts longer than the model reads are truncated.
+     * Loads an Optimum text-classification export: the graph's {@code logits} [batch, labels],
+     * the labels of {@code config.json}'s {@code id2label}.
+     *
+     * @param maxSequenceLength the platform's setting, or null for the export's tokenizer limit
      */
-    public int estimatedTokens(String text) {
-        return Math.min(config.maxSequenceLength(), text.length() / CHARS_PER_TOKEN + SPECIAL_TOKENS);
-    }
-
-    @Override
-    public void close() {
-        embedder.close();
-    }
-
-    @Override
-    public String toString() {
-        return model + "/" + version;
-    }
-
-    /** Classifies batches on the thread that owns it. */
-    public final class Worker implements BatchWorker<String, Classification> {
-
-        private final Predictor<List<String>, float[][]> predictor;
-
-        private Worker(Predictor<List<String>, float[][]> predictor) {
-            this.predictor = predictor;
+    public static TextClassifier loadExport(String model, String version, Path versionDir, Integer maxSequenceLength,
+            int intraOpThreads) throws IOException {
+        HuggingFaceExport.Classification export = HuggingFaceExport.classification(versionDir, maxSequenceLength);
+        TextEncoder encoder = TextEncoder.load(versionDir, export.maxSequenceLength(),
+                outputs -> new TextOutput.Rows(HuggingFaceExport.LOGITS, false), intraOpThreads);
+        if (encoder.dimension() != -1 && encoder.dimension() != export.labels().size()) {
+            encoder.close();
+            throw new IOException(versionDir + ": the graph gives " + encoder.dimension() + " logits but "
+                    + HuggingFaceExport.CONFIG_FILE + " names " + export.labels().size() + " labels");
         }
+        return new TextClassifier(model, version, export.labels(), export.maxSequenceLength(), null, encoder,
+                Scores.ofLogits(export.multiLabel()));
+    }
 
-        /** Classifies the texts in one forward pass; results are in the order of the texts. */
-        @Override
-        public List<Classification> run(List<String> texts) throws TranslateException {
-            float[][] embeddings = predictor.predict(texts);
-            List<Classification> results = new ArrayList<>(embeddings.length);
-            for (float[] embedding : embeddings) {
-                if (embedding.length != head.dimension()) {
-                    throw new TranslateException(TextClassifier.this + " produces vectors of " + embedding.length
-                            + " values but its head expects " + head.dimension());
-                }
-                results.add(Classification.of(head.probabilities(embedding)));
+    /** The labels, in the order of the probabilities. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    @Override
+    List<Classification> outputs(TextEncoder.Encoded encoded) throws TranslateException {
+        List<Classification> results = new ArrayList<>(encoded.vectors().length);
+        for (float[] vector : encoded.vectors()) {
+            int expected = scores.dimension() == -1 ? labels.size() : scores.dimension();
+            if (vector.length != expected) {
+                throw new TranslateException(this + " produces vectors of " + vector.length + " values but expects "
+                        + expected);
             }
-            return results;
+            results.add(Classification.of(scores.probabilities(vector)));
         }
-
-        @Override
-        public void close() {
-            predictor.close();
-        }
+        return results;
     }
 }

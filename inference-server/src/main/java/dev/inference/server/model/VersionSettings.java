@@ -13,11 +13,13 @@ import java.nio.file.Path;
  *     batching off, as Triton's {@code max_batch_size: 0}; the server's {@code --max-batch-size} caps it
  * @param workers threads running this version, each with its own session state
  * @param intraOpThreads threads ONNX Runtime may use for one forward pass
+ * @param maxSequenceLength a Hugging Face export's texts are truncated to this many tokens
+ *     (special tokens included) instead of the export's own limit
  */
-public record VersionSettings(Integer maxBatchSize, Integer workers, Integer intraOpThreads) {
+public record VersionSettings(Integer maxBatchSize, Integer workers, Integer intraOpThreads, Integer maxSequenceLength) {
 
     public static final String FILE_NAME = "serving.json";
-    private static final VersionSettings NONE = new VersionSettings(null, null, null);
+    private static final VersionSettings NONE = new VersionSettings(null, null, null, null);
 
     public VersionSettings {
         if (maxBatchSize != null && maxBatchSize < 0) {
@@ -28,6 +30,9 @@ public record VersionSettings(Integer maxBatchSize, Integer workers, Integer int
         }
         if (intraOpThreads != null && (intraOpThreads < 1 || intraOpThreads > 64)) {
             throw new IllegalArgumentException("intraOpThreads must be between 1 and 64, was " + intraOpThreads);
+        }
+        if (maxSequenceLength != null && (maxSequenceLength < 2 || maxSequenceLength > 8192)) {
+            throw new IllegalArgumentException("maxSequenceLength must be between 2 and 8192, was " + maxSequenceLength);
         }
     }
 

@@ -4,8 +4,11 @@ import dev.inference.server.batching.BatchingSettings;
 import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.VersionMetrics;
+import dev.inference.server.model.Layout;
 import dev.inference.server.model.ModelRepository;
 import dev.inference.server.model.TextClassifier;
+import dev.inference.server.model.TextEmbedding;
+import dev.inference.server.model.TextModel;
 import dev.inference.server.model.VersionSettings;
 import dev.inference.server.tensor.TensorModel;
 import dev.inference.server.tensor.TensorRow;
@@ -82,10 +85,9 @@ public final class ModelLoader {
     private ServedVersion loadVersion(ModelRepository.VersionLocation location) throws IOException, InterruptedException {
         long start = System.nanoTime();
         VersionSettings settings = VersionSettings.read(location.directory());
-        ServedVersion version = switch (location.task()) {
-            case TEXT_CLASSIFICATION -> loadClassifier(location, settings);
-            case TENSOR -> loadTensorModel(location, settings);
-        };
+        ServedVersion version = location.layout() == Layout.TENSOR ? loadTensorModel(location, settings)
+                : served(settings, TextModel.load(location.layout(), location.model(), location.version(),
+                        location.directory(), settings, intraOpThreads));
         if (!version.batcher().awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             version.close();
             throw new IOException(location.model() + "/" + location.version() + " did not start its workers within "
@@ -99,18 +101,20 @@ public final class ModelLoader {
         return version;
     }
 
-    private ServedVersion loadClassifier(ModelRepository.VersionLocation location, VersionSettings settings)
-            throws IOException {
-        TextClassifier classifier = TextClassifier.load(location.model(), location.version(), location.directory(),
-                settings.intraOpThreads(intraOpThreads));
-        VersionMetrics versionMetrics = metrics.forVersion(location.model(), location.version(), classifier.labels());
+    private ServedVersion served(VersionSettings settings, TextModel<?> text) {
         BatchingSettings batchingSettings = batchingFor(settings);
-        Integer configuredMax = classifier.config().maxBatchSize();
-        if (configuredMax != null) {
-            batchingSettings = batchingSettings.capBatchSize(configuredMax);
+        if (text.maxBatchSize() != null) {
+            batchingSettings = batchingSettings.capBatchSize(text.maxBatchSize());
         }
-        return new ServedVersion.ClassifierVersion(classifier, new DynamicBatcher<>(classifier.toString(), classifier,
-                classifier::estimatedTokens, batchingSettings, versionMetrics), versionMetrics);
+        if (text instanceof TextClassifier classifier) {
+            VersionMetrics versionMetrics = metrics.forVersion(text.model(), text.version(), classifier.labels());
+            return new ServedVersion.ClassifierVersion(classifier, new DynamicBatcher<>(text.toString(), classifier,
+                    text::estimatedTokens, batchingSettings, versionMetrics), versionMetrics);
+        }
+        TextEmbedding embedding = (TextEmbedding) text;
+        VersionMetrics versionMetrics = metrics.forVersion(text.model(), text.version(), List.of());
+        return new ServedVersion.EmbeddingVersion(embedding, new DynamicBatcher<>(text.toString(), embedding,
+                text::estimatedTokens, batchingSettings, versionMetrics), versionMetrics);
     }
 
     private ServedVersion loadTensorModel(ModelRepository.VersionLocation location, VersionSettings settings)

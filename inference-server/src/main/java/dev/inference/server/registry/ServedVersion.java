@@ -3,7 +3,9 @@ package dev.inference.server.registry;
 import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.metrics.VersionMetrics;
 import dev.inference.server.model.Classification;
+import dev.inference.server.model.Embedding;
 import dev.inference.server.model.Task;
+import dev.inference.server.model.TextEmbedding;
 import dev.inference.server.model.TextClassifier;
 import dev.inference.server.tensor.TensorData;
 import dev.inference.server.tensor.TensorModel;
@@ -11,7 +13,7 @@ import dev.inference.server.tensor.TensorRow;
 import java.util.List;
 
 /** A loaded model version of any task: its pipeline, the batcher in front of it and its meters. */
-public sealed interface ServedVersion permits ServedVersion.ClassifierVersion, ServedVersion.TensorVersion {
+public sealed interface ServedVersion permits ServedVersion.ClassifierVersion, ServedVersion.EmbeddingVersion, ServedVersion.TensorVersion {
 
     String model();
 
@@ -49,6 +51,32 @@ public sealed interface ServedVersion permits ServedVersion.ClassifierVersion, S
         public void close() {
             batcher.close();
             classifier.close();
+        }
+    }
+
+    /** A text embedding model: texts in, one sentence vector per text out. */
+    record EmbeddingVersion(TextEmbedding embedding, DynamicBatcher<String, Embedding> batcher,
+            VersionMetrics metrics) implements ServedVersion {
+
+        @Override
+        public String model() {
+            return embedding.model();
+        }
+
+        @Override
+        public String version() {
+            return embedding.version();
+        }
+
+        @Override
+        public Task task() {
+            return Task.TEXT_EMBEDDING;
+        }
+
+        @Override
+        public void close() {
+            batcher.close();
+            embedding.close();
         }
     }
 

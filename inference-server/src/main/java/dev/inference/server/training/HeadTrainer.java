@@ -6,7 +6,7 @@ import dev.inference.platform.ManifestVersion;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.model.ClassifierHead;
 import dev.inference.server.model.ModelVersionConfig;
-import dev.inference.server.model.TextEmbedder;
+import dev.inference.server.model.TextEncoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,8 +62,8 @@ public final class HeadTrainer implements Callable<Integer> {
         LabeledTexts data = LabeledTexts.read(trainingSet);
         int[] classes = classIndexes(data, config.labels());
         float[][] vectors;
-        try (TextEmbedder embedder = TextEmbedder.load(versionDir, config, 1)) {
-            vectors = embed(embedder, data.texts());
+        try (TextEncoder encoder = TextEncoder.load(versionDir, config.maxSequenceLength(), config.output(), 1)) {
+            vectors = embed(encoder, data.texts());
         }
         LogisticRegression regression = new LogisticRegression(l2, epochs, learningRate);
         System.out.printf("%d texts, %d labels %s, %d-fold cross-validated accuracy %.1f%%%n",
@@ -77,12 +77,12 @@ public final class HeadTrainer implements Callable<Integer> {
         return 0;
     }
 
-    static float[][] embed(TextEmbedder embedder, List<String> texts) throws TranslateException {
+    static float[][] embed(TextEncoder encoder, List<String> texts) throws TranslateException {
         List<float[]> vectors = new ArrayList<>(texts.size());
-        try (Predictor<List<String>, float[][]> predictor = embedder.newPredictor()) {
+        try (Predictor<List<String>, TextEncoder.Encoded> predictor = encoder.newPredictor()) {
             for (int start = 0; start < texts.size(); start += EMBEDDING_BATCH) {
                 List<String> batch = texts.subList(start, Math.min(texts.size(), start + EMBEDDING_BATCH));
-                vectors.addAll(Arrays.asList(predictor.predict(batch)));
+                vectors.addAll(Arrays.asList(predictor.predict(batch).vectors()));
             }
         }
         return vectors.toArray(float[][]::new);

@@ -99,6 +99,6 @@ class PredictTest {
     void listModelsNamesTheDefaultRepository() {
         List<ModelInfo> models = server.blockingStub().listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
 
-        assertEquals(List.of("sentiment"), models.stream().map(ModelInfo::getName).toList());
+        assertEquals(List.of("all-minilm-l6-v2", "sentiment"), models.stream().map(ModelInfo::getName).toList());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.inference.server.DjlOffline;
 import dev.inference.server.batching.BatchObserver;
+import dev.inference.server.batching.BatchWorker;
 import dev.inference.server.batching.BatchingSettings;
 import dev.inference.server.batching.DynamicBatcher;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class BatchedClassificationTest {
     @BeforeAll
     static void load() throws Exception {
         DjlOffline.enforce();
-        classifier = TextClassifier.load("sentiment", "1", Path.of("target/model-repository/sentiment/1"), 1);
+        classifier = TextClassifier.loadWithHead("sentiment", "1", Path.of("target/model-repository/sentiment/1"), 1);
     }
 
     @AfterAll
@@ -56,7 +57,7 @@ class BatchedClassificationTest {
     void batchOfOneTextRepeatedEqualsTheUnbatchedResultExactly() throws Exception {
         String text = TEXTS.get(1);
         float[] unbatched;
-        try (TextClassifier.Worker worker = classifier.newWorker()) {
+        try (BatchWorker<String, Classification> worker = classifier.newWorker()) {
             unbatched = worker.run(List.of(text)).get(0).probabilities();
         }
         try (DynamicBatcher<String, Classification> batcher = batcher(new BatchObserver<>() {})) {
@@ -72,7 +73,7 @@ class BatchedClassificationTest {
     @Test
     void mixedBatchKeepsEveryLabelAndOrderOfUnbatchedResults() throws Exception {
         List<Classification> unbatched = new ArrayList<>();
-        try (TextClassifier.Worker worker = classifier.newWorker()) {
+        try (BatchWorker<String, Classification> worker = classifier.newWorker()) {
             for (String text : TEXTS) {
                 unbatched.add(worker.run(List.of(text)).get(0));
             }

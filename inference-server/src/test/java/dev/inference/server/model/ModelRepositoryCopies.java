@@ -37,7 +37,10 @@ public final class ModelRepositoryCopies {
         });
     }
 
-    /** A copy whose {@code config.json} files {@code edit} has changed, given each one's version. */
+    /**
+     * A copy whose platform classifiers' {@code config.json} files (beside a {@code head.json})
+     * {@code edit} has changed, given each one's version.
+     */
     public static Path withConfigs(Path repository, Path target, BiConsumer<String, JsonObject> edit)
             throws IOException {
         try (Stream<Path> files = Files.walk(repository)) {
@@ -45,7 +48,8 @@ public final class ModelRepositoryCopies {
                 Path copy = target.resolve(repository.relativize(file).toString());
                 if (Files.isDirectory(file)) {
                     Files.createDirectories(copy);
-                } else if (file.getFileName().toString().equals("config.json")) {
+                } else if (file.getFileName().toString().equals(ModelVersionConfig.FILE_NAME)
+                        && Files.exists(file.resolveSibling(ClassifierHead.FILE_NAME))) {
                     JsonObject config = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
                     edit.accept(file.getParent().getFileName().toString(), config);
                     Files.writeString(copy, new GsonBuilder().setPrettyPrinting().create().toJson(config));

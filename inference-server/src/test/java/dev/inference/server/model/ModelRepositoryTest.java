@@ -32,8 +32,19 @@ class ModelRepositoryTest {
         Path tensor = Files.createDirectories(root.resolve("fraud").resolve("3"));
         Files.writeString(tensor.resolve("model.onnx"), "");
         Files.writeString(tensor.resolve(VersionSettings.FILE_NAME), "{\"maxBatchSize\": 0}");
+        Path sentenceTransformers = Files.createDirectories(root.resolve("minilm").resolve("1"));
+        for (String file : List.of("model.onnx", "tokenizer.json", "modules.json", "config.json")) {
+            Files.writeString(sentenceTransformers.resolve(file), "");
+        }
+        Path classificationExport = Files.createDirectories(root.resolve("topics").resolve("1"));
+        for (String file : List.of("model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json")) {
+            Files.writeString(classificationExport.resolve(file), "");
+        }
 
-        assertEquals(List.of(Task.TENSOR, Task.TEXT_CLASSIFICATION),
+        assertEquals(List.of(Layout.TENSOR, Layout.SENTENCE_TRANSFORMERS, Layout.CLASSIFIER_WITH_HEAD,
+                Layout.CLASSIFICATION_EXPORT),
+                ModelRepository.scan(root).stream().map(ModelRepository.VersionLocation::layout).toList());
+        assertEquals(List.of(Task.TENSOR, Task.TEXT_EMBEDDING, Task.TEXT_CLASSIFICATION, Task.TEXT_CLASSIFICATION),
                 ModelRepository.scan(root).stream().map(ModelRepository.VersionLocation::task).toList());
     }
 
@@ -42,14 +53,17 @@ class ModelRepositoryTest {
         Path version = root.resolve("sentiment").resolve("1");
         completeVersion(version);
         Files.delete(version.resolve("head.json"));
+        Files.delete(version.resolve("tokenizer.json"));
         IOException error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
-        assertTrue(error.getMessage().startsWith("model version " + version + " has config.json but no head.json"),
-                error.getMessage());
+        assertTrue(error.getMessage().startsWith("model version " + version + " has config.json but is incomplete:"
+                + " a text-classification export needs model.onnx (giving logits), config.json (with id2label) and"
+                + " tokenizer.json; a sentence-transformers export needs modules.json too"), error.getMessage());
 
         completeVersion(version);
         Files.delete(version.resolve("tokenizer.json"));
         error = assertThrows(IOException.class, () -> ModelRepository.scan(root));
-        assertTrue(error.getMessage().contains(version + " has head.json but no tokenizer.json"), error.getMessage());
+        assertTrue(error.getMessage().contains(version + " has head.json but is incomplete: a classifier with a head"
+                + " needs model.onnx, tokenizer.json, config.json and head.json"), error.getMessage());
 
         Files.delete(version.resolve("model.onnx"));
         error = assertThrows(IOException.class, () -> ModelRepository.scan(root));

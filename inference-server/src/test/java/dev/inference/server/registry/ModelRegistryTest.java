@@ -29,7 +29,7 @@ class ModelRegistryTest {
         BatchingSettings settings = new BatchingSettings(1, 8, Duration.ZERO, 64);
         versions = List.of("1", "2").stream().map(version -> {
             try {
-                TextClassifier classifier = TextClassifier.load("sentiment", version,
+                TextClassifier classifier = TextClassifier.loadWithHead("sentiment", version,
                         Path.of("target/model-repository/sentiment").resolve(version), 1);
                 return (ServedVersion) new ServedVersion.ClassifierVersion(classifier,
                         new DynamicBatcher<>(classifier.toString(), classifier,
