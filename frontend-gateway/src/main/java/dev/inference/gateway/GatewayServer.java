@@ -26,6 +26,7 @@ import dev.inference.gateway.forwarding.ForwardingInferenceService;
 import dev.inference.gateway.forwarding.ForwardingOpenInferenceService;
 import dev.inference.gateway.logging.ErrorLog;
 import dev.inference.gateway.metrics.GatewayMetrics;
+import dev.inference.gateway.openai.OpenAiEmbeddings;
 import dev.inference.gateway.openinference.OpenInferenceRestService;
 import dev.inference.gateway.ratelimit.RateLimiter;
 import dev.inference.gateway.routing.TrackRouter;
@@ -168,6 +169,7 @@ public final class GatewayServer implements AutoCloseable {
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
                 .annotatedService(openInferenceRest)
+                .annotatedService(new OpenAiEmbeddings(forwarder))
                 .service("/metrics", scrape)
                 .service("/internal/health", upstreamHealth)
                 .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))

@@ -10,6 +10,7 @@ import com.linecorp.armeria.common.grpc.protocol.GrpcHeaderNames;
 import com.linecorp.armeria.common.grpc.protocol.StatusMessageEscaper;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.inference.gateway.errors.RestErrors;
+import dev.inference.gateway.openai.OpenAiEmbeddings;
 import dev.inference.gateway.openinference.OpenInferenceRestService;
 import io.grpc.Status;
 
@@ -41,6 +42,7 @@ public final class Refusals {
         String path = request.path();
         AggregatedHttpResponse body = path.equals(OpenInferenceRestService.PREFIX) || path.startsWith(OpenInferenceRestService.PREFIX + "/")
                 ? OpenInferenceRestService.renderStatus(status, request.method().name(), path, message)
+                : OpenAiEmbeddings.isItsPath(path) ? OpenAiEmbeddings.error(status, message, null)
                 : RestErrors.json(status, message);
         return AggregatedHttpResponse.of(body.headers().toBuilder().add(extra).build(), body.content()).toHttpResponse();
     }

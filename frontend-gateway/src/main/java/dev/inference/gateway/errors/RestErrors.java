@@ -12,6 +12,7 @@ import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import dev.inference.gateway.openai.OpenAiEmbeddings;
 import dev.inference.gateway.openinference.OpenInferenceRestService;
 import io.grpc.Status;
 import java.util.Locale;
@@ -73,6 +74,11 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
         if (headers != null && (headers.path().equals(OpenInferenceRestService.PREFIX)
                 || headers.path().startsWith(OpenInferenceRestService.PREFIX + "/"))) {
             return OpenInferenceRestService.renderStatus(status, headers.method().name(), headers.path(), message);
+        }
+        if (headers != null && OpenAiEmbeddings.isItsPath(headers.path())) {
+            AggregatedHttpResponse error = OpenAiEmbeddings.error(status, message, null);
+            return status.code() == 405 ? AggregatedHttpResponse.of(error.headers().toBuilder()
+                    .set(HttpHeaderNames.ALLOW, "POST").build(), error.content()) : error;
         }
         AggregatedHttpResponse error = json(status, code, message);
         if (status.code() == 405 && headers != null) {

@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -62,5 +63,17 @@ public final class Forwarder {
         }
         new ForwardedCall<>(ctx, method, observer, call, afterAnswer, router, metrics, pinTtl, deadlineMargin,
                 defaultTimeout).start();
+    }
+
+    /**
+     * Forwards a call that arrived as REST mapped by hand: its one answer, or the gRPC status it
+     * failed with, as a future. A client that goes away cancels the upstream call.
+     */
+    public <R> CompletableFuture<R> forward(ServiceRequestContext ctx, String method, String model, UpstreamCall<R> call,
+            Consumer<Answer<R>> afterAnswer) {
+        AnswerFuture<R> observer = new AnswerFuture<>();
+        ctx.whenRequestCancelled().thenRun(observer::cancel);
+        forward(ctx, method, model, observer, call, afterAnswer);
+        return observer.answer;
     }
 }

@@ -1,5 +1,7 @@
 package dev.inference.gateway.forwarding;
 
+import dev.inference.api.v1.EmbedRequest;
+import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.GetModelRequest;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.ListModelsRequest;
@@ -29,6 +31,12 @@ public final class ForwardingInferenceService extends InferenceServiceGrpc.Infer
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
         forwarder.forward("Predict", request.getModel(), observer, (upstream, attempt) -> attempt.configure(upstream.inference()).predict(request),
                 answer -> afterPredict.accept(request, answer));
+    }
+
+    @Override
+    public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
+        forwarder.forward("Embed", request.getModel(), observer,
+                (upstream, attempt) -> attempt.configure(upstream.inference()).embed(request), answer -> { });
     }
 
     @Override

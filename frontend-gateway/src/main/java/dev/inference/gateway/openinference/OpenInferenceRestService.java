@@ -177,10 +177,7 @@ public final class OpenInferenceRestService {
     /** Forwards the call; a gRPC status becomes the HTTP status and {@code {"error": ...}} of the specification. */
     private <R> CompletableFuture<HttpResponse> forward(ServiceRequestContext ctx, String method, String model,
             UpstreamCall<R> call, Consumer<Answer<R>> afterAnswer, Function<R, HttpResponse> ok) {
-        AnswerFuture<R> observer = new AnswerFuture<>();
-        ctx.whenRequestCancelled().thenRun(observer::cancel);
-        forwarder.forward(ctx, method, model, observer, call, afterAnswer);
-        return observer.answer.handle((answer, error) -> {
+        return forwarder.forward(ctx, method, model, call, afterAnswer).handle((answer, error) -> {
             if (error == null) {
                 return ok.apply(answer);
             }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.api.v1.Prediction;
+import dev.inference.server.Required;
 import dev.inference.server.TestServer;
 import dev.inference.server.training.LabeledTexts;
 import inference.GRPCInferenceServiceGrpc;
@@ -61,8 +62,8 @@ class OpenInferenceProtocolTest {
         // Tests run in the module's folder; the specification lives beside the repository.
         Path spec = Path.of("..", "..", "shared", "specs", "open-inference-protocol", "grpc_predict_v2.proto");
         Path ours = Path.of("..", "proto", "src", "main", "proto", "grpc_predict_v2.proto");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(spec) || "true".equals(System.getenv("CI")),
-                "the specification is not beside the repository: " + spec.toAbsolutePath().normalize());
+        Required.that(Files.exists(spec), "the specification is not beside the repository: "
+                + spec.toAbsolutePath().normalize());
         assertEquals(-1, Files.mismatch(spec, ours), "proto/src/main/proto/grpc_predict_v2.proto differs from " + spec);
     }
 

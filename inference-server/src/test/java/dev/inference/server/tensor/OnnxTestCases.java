@@ -42,12 +42,8 @@ public final class OnnxTestCases {
      * where .ci/run installs it, fails it instead, so that a missing package cannot pass by testing nothing.
      */
     public static void requireData() {
-        if (!Files.isDirectory(DATA)) {
-            if ("true".equals(System.getenv("CI"))) {
-                throw new AssertionError("CI=true and " + DATA + " is missing: apt-get install libonnx-testdata");
-            }
-            org.junit.jupiter.api.Assumptions.abort("ONNX's conformance data is not installed (apt-get install libonnx-testdata)");
-        }
+        dev.inference.server.Required.that(Files.isDirectory(DATA),
+                DATA + " is missing: apt-get install libonnx-testdata");
     }
 
     /** The datatypes a case's inputs and outputs use. */

@@ -1,4 +1,4 @@
-package dev.inference.gateway.openinference;
+package dev.inference.gateway.forwarding;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.CompletableFuture;
