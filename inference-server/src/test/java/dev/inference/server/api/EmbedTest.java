@@ -103,6 +103,17 @@ class EmbedTest {
     }
 
     @Test
+    void aTextOverTheTokenLimitIsTruncatedToItKeepingTheClosingSeparator() {
+        String review = "We booked the tasting menu for an anniversary and every course arrived with a story. ";
+        EmbedResponse long1 = embed("1", List.of(review.repeat(30)));
+        EmbedResponse long2 = embed("1", List.of(review.repeat(40)));
+
+        assertEquals(256, long1.getPromptTokens(), "sentence_bert_config.json's max_seq_length");
+        // Both are cut to the same first 254 word pieces between [CLS] and [SEP].
+        assertArrayEquals(vector(long1, 0), vector(long2, 0), 1e-6f);
+    }
+
+    @Test
     void theInt8ReExportAgreesWithTheFp32Model() {
         EmbedResponse fp32 = embed("1", TEXTS);
         EmbedResponse int8 = embed("2", TEXTS);
