@@ -45,9 +45,14 @@ public final class GatewayConfig {
     int canaryWeight;
 
     @Option(names = "--shadow-percent", defaultValue = "${env:GATEWAY_SHADOW_PERCENT:-0}",
-            description = "Percent of unpinned Predict calls also sent, once answered, to the other track, whose labels"
-                    + " are compared with the answer's [GATEWAY_SHADOW_PERCENT] (default: ${DEFAULT-VALUE}).")
+            description = "Percent of unpinned model calls also sent, once answered, to the other track, whose answers"
+                    + " are compared with the client's [GATEWAY_SHADOW_PERCENT] (default: ${DEFAULT-VALUE}).")
     double shadowPercent;
+
+    @Option(names = "--shadow-min-cosine", defaultValue = "${env:GATEWAY_SHADOW_MIN_COSINE:-0.95}",
+            description = "The least cosine at which a shadowed embedding agrees with the answer's for the same text"
+                    + " [GATEWAY_SHADOW_MIN_COSINE] (default: ${DEFAULT-VALUE}).")
+    double shadowMinCosine;
 
     @Option(names = "--shadow-max-in-flight", defaultValue = "${env:GATEWAY_SHADOW_MAX_IN_FLIGHT:-64}",
             description = "Most shadow calls under way at once; more are skipped, never queued"
@@ -135,6 +140,8 @@ public final class GatewayConfig {
         require(!local || (stable != null && canary != null), "local mode needs both --stable and --canary");
         require(canaryWeight >= 0 && canaryWeight <= 100, "--canary-weight must be 0 to 100, was " + canaryWeight);
         require(shadowPercent >= 0 && shadowPercent <= 100, "--shadow-percent must be 0 to 100, was " + shadowPercent);
+        require(shadowMinCosine > -1 && shadowMinCosine <= 1,
+                "--shadow-min-cosine must be above -1 and at most 1, was " + shadowMinCosine);
         require(shadowMaxInFlight >= 1, "--shadow-max-in-flight must be at least 1, was " + shadowMaxInFlight);
         require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);
         require(managementPort >= 0 && managementPort <= 65535,

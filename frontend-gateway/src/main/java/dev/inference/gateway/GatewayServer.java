@@ -135,12 +135,13 @@ public final class GatewayServer implements AutoCloseable {
                 .map(limit -> RateLimiter.of(limit, Optional.ofNullable(config.redis), config.rateLimitReplicas, metrics));
         Forwarder forwarder = new Forwarder(router, metrics, new ModelAccess(metrics), Duration.ofSeconds(config.pinTtlSeconds),
                 Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout());
-        ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, router, metrics);
+        ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, config.shadowMinCosine,
+                router, metrics);
         OpenInferenceRestService openInferenceRest = new OpenInferenceRestService(forwarder, shadow::afterInfer);
         RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
         RestErrors restErrors = new RestErrors(restRoutes);
         GrpcService grpc = GrpcService.builder()
-                .addService(new ForwardingInferenceService(forwarder, shadow::afterAnswer))
+                .addService(new ForwardingInferenceService(forwarder, shadow::afterAnswer, shadow::afterEmbed))
                 .addService(new ForwardingOpenInferenceService(forwarder, shadow::afterInfer))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
@@ -169,7 +170,7 @@ public final class GatewayServer implements AutoCloseable {
                 .serviceUnder("/ui/", FileService.of(GatewayServer.class.getClassLoader(), "ui"))
                 .serviceUnder("/docs/", DocService.builder().build())
                 .annotatedService(openInferenceRest)
-                .annotatedService(new OpenAiEmbeddings(forwarder))
+                .annotatedService(new OpenAiEmbeddings(forwarder, shadow::afterEmbed))
                 .service("/metrics", scrape)
                 .service("/internal/health", upstreamHealth)
                 .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))

@@ -22,6 +22,7 @@ import dev.inference.server.DjlOffline;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.ServerConfig;
 import dev.inference.server.bench.TabularMlp;
+import dev.inference.server.model.EmbeddingRepositories;
 import dev.inference.server.model.ModelRepositoryCopies;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -162,6 +163,46 @@ class CanaryScenariosTest {
         LocalRollout.Outcome outcome = rollout().run();
 
         assertAborted(outcome, "inference-canary-agreement", "wrong tensor canary (the MLP's scores negated)");
+    }
+
+    /**
+     * Embeddings are compared by the cosine of the two tracks' vectors for a text: a canary serving
+     * another model under the same name (bge-small for all-MiniLM-L6-v2, both 384 dimensions, so
+     * nothing but the vectors tells them apart) is failed by the agreement template.
+     */
+    @Test
+    void embeddingCanaryOfAnotherModelIsFailedByTheAgreementMetric() throws Exception {
+        Path defaults = Path.of(System.getProperty("inference.modelRepository"));
+        startEmbeddingPlatform(EmbeddingRepositories.fp32(defaults, dir.resolve("stable")),
+                EmbeddingRepositories.otherModel(defaults, dir.resolve("canary")));
+
+        LocalRollout.Outcome outcome = rollout().run();
+
+        assertAborted(outcome, "inference-canary-agreement", "embedding canary of another model (bge-small)");
+    }
+
+    /** The int8 re-export of the stable FP32 embedding model agrees above the gateway's cosine threshold. */
+    @Test
+    void int8ReExportOfTheEmbeddingModelReachesTheManualGate() throws Exception {
+        Path defaults = Path.of(System.getProperty("inference.modelRepository"));
+        startEmbeddingPlatform(EmbeddingRepositories.fp32(defaults, dir.resolve("stable")),
+                EmbeddingRepositories.int8(defaults, dir.resolve("canary")));
+
+        LocalRollout.Outcome outcome = rollout().run();
+
+        assertEquals(LocalRollout.State.AT_MANUAL_GATE, outcome.state(), String.join("\n", log));
+        double agreement = prometheus().query("sum(inference_shadow_comparisons_total{outcome=\"agree\"})"
+                + " / sum(inference_shadow_comparisons_total)").get(0);
+        assertTrue(agreement >= 0.99, "int8 agrees with FP32 on every shadowed text: " + agreement);
+        figure(String.format(Locale.ROOT, "int8 re-export of the embedding model as canary: at the manual gate; its"
+                + " vectors agreed with FP32's on %.1f%% of the shadowed texts", 100 * agreement));
+    }
+
+    private void startEmbeddingPlatform(Path stableRepository, Path canaryRepository) throws Exception {
+        startPlatform(List.of("--model-repository", stableRepository.toString()),
+                List.of("--model-repository", canaryRepository.toString()), true, SHADOW_PERCENT,
+                () -> new OpenInferenceGrpcClient("127.0.0.1:" + gateway.port(), EmbeddingRepositories.MODEL, "",
+                        Map.of("x-model-track", "auto"), 10_000, true));
     }
 
     @Test

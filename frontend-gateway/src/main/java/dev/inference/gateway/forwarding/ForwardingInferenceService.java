@@ -20,11 +20,14 @@ public final class ForwardingInferenceService extends InferenceServiceGrpc.Infer
 
     private final Forwarder forwarder;
     private final BiConsumer<PredictRequest, Answer<PredictResponse>> afterPredict;
+    private final BiConsumer<EmbedRequest, Answer<EmbedResponse>> afterEmbed;
 
-    /** @param afterPredict what happens with a Predict answer once the client has it (the shadow) */
-    public ForwardingInferenceService(Forwarder forwarder, BiConsumer<PredictRequest, Answer<PredictResponse>> afterPredict) {
+    /** @param afterPredict what happens with a Predict answer once the client has it (the shadow); afterEmbed too */
+    public ForwardingInferenceService(Forwarder forwarder, BiConsumer<PredictRequest, Answer<PredictResponse>> afterPredict,
+            BiConsumer<EmbedRequest, Answer<EmbedResponse>> afterEmbed) {
         this.forwarder = forwarder;
         this.afterPredict = afterPredict;
+        this.afterEmbed = afterEmbed;
     }
 
     @Override
@@ -36,7 +39,8 @@ public final class ForwardingInferenceService extends InferenceServiceGrpc.Infer
     @Override
     public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
         forwarder.forward("Embed", request.getModel(), observer,
-                (upstream, attempt) -> attempt.configure(upstream.inference()).embed(request), answer -> { });
+                (upstream, attempt) -> attempt.configure(upstream.inference()).embed(request),
+                answer -> afterEmbed.accept(request, answer));
     }
 
     @Override

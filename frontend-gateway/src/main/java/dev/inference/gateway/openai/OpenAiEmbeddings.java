@@ -16,6 +16,7 @@ import dev.inference.api.v1.EmbedRequest;
 import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.Embedding;
 import dev.inference.gateway.errors.RestErrors;
+import dev.inference.gateway.forwarding.Answer;
 import dev.inference.gateway.forwarding.Forwarder;
 import io.grpc.Status;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 /**
  * OpenAI's embeddings API, {@code POST /v1/embeddings}, as retrieval applications and the OpenAI
@@ -38,9 +40,12 @@ public final class OpenAiEmbeddings {
     public static final String PATH = "/v1/embeddings";
 
     private final Forwarder forwarder;
+    private final BiConsumer<EmbedRequest, Answer<EmbedResponse>> afterEmbed;
 
-    public OpenAiEmbeddings(Forwarder forwarder) {
+    /** @param afterEmbed what happens with an answer once the client has it (the shadow) */
+    public OpenAiEmbeddings(Forwarder forwarder, BiConsumer<EmbedRequest, Answer<EmbedResponse>> afterEmbed) {
         this.forwarder = forwarder;
+        this.afterEmbed = afterEmbed;
     }
 
     /** Whether OpenAI's error shape is the one a client of this path expects. */
@@ -59,7 +64,8 @@ public final class OpenAiEmbeddings {
         EmbedRequest embed = EmbedRequest.newBuilder().setModel(request.model).setVersion(request.version)
                 .addAllInstances(request.input).build();
         return forwarder.forward(ctx, "Embed", request.model,
-                        (upstream, attempt) -> attempt.configure(upstream.inference()).embed(embed), answer -> { })
+                        (upstream, attempt) -> attempt.configure(upstream.inference()).embed(embed),
+                        answer -> afterEmbed.accept(embed, answer))
                 .handle((answer, failure) -> failure == null ? ok(answer, request.base64)
                         : failed(Status.fromThrowable(failure)).toHttpResponse());
     }

@@ -5,6 +5,10 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import dev.inference.api.Headers;
+import dev.inference.api.tensors.Similarity;
+import dev.inference.api.v1.EmbedRequest;
+import dev.inference.api.v1.EmbedResponse;
+import dev.inference.api.v1.Embedding;
 import dev.inference.api.v1.PredictRequest;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.gateway.forwarding.Answer;
@@ -25,9 +29,10 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Sends a share of the unpinned Predict and ModelInfer calls, once their client has the answer, to
- * the other track too, and compares the two answers text by text (Predict: the labels) or row by
- * row (ModelInfer, any model: {@link TensorAgreement}): the evidence that a canary answers like
+ * Sends a share of the unpinned Predict, Embed and ModelInfer calls, once their client has the
+ * answer, to the other track too, and compares the two answers text by text (Predict: the labels;
+ * Embed: the vectors' cosine against a threshold) or row by row (ModelInfer, any model:
+ * {@link TensorAgreement}): the evidence that a canary answers like
  * stable, which latency and error rate cannot give. The client never waits for the shadow; shadows in flight
  * are bounded, and past the bound skipped, never queued. Only answers of two different revisions are
  * compared (after a promotion both tracks may be the same pods).
@@ -44,6 +49,7 @@ public final class ShadowComparison {
 
 
     private final double fraction;
+    private final double minCosine;
     private final Semaphore inFlight;
     private final TrackRouter router;
     private final GatewayMetrics metrics;
@@ -51,9 +57,12 @@ public final class ShadowComparison {
     /**
      * @param percent share of unpinned Predict calls to shadow, 0 to 100
      * @param maxInFlight most shadow calls under way at once
+     * @param minCosine the least cosine at which two embeddings of one text agree
      */
-    public ShadowComparison(double percent, int maxInFlight, TrackRouter router, GatewayMetrics metrics) {
+    public ShadowComparison(double percent, int maxInFlight, double minCosine, TrackRouter router,
+            GatewayMetrics metrics) {
         this.fraction = percent / 100;
+        this.minCosine = minCosine;
         this.inFlight = new Semaphore(maxInFlight);
         this.router = router;
         this.metrics = metrics;
@@ -73,7 +82,17 @@ public final class ShadowComparison {
     public void afterInfer(ModelInferRequest request, Answer<ModelInferResponse> primary) {
         shadow(primary.response().getModelName(), primary, upstream -> upstream.openInference(),
                 (stub, deadline) -> stub.withDeadlineAfter(deadline, TimeUnit.MILLISECONDS).modelInfer(request),
-                TensorAgreement::compare);
+                (a, b) -> TensorAgreement.compare(a, b, minCosine));
+    }
+
+    /**
+     * Called with every Embed answer the client already has (over gRPC, REST or OpenAI's API): the
+     * texts agree when the cosine of their two vectors is at least the threshold.
+     */
+    public void afterEmbed(EmbedRequest request, Answer<EmbedResponse> primary) {
+        shadow(primary.response().getModel(), primary, upstream -> upstream.inference(),
+                (stub, deadline) -> stub.withDeadlineAfter(deadline, TimeUnit.MILLISECONDS).embed(request),
+                this::vectorsAgree);
     }
 
     /** How one API's call is sent as a shadow, given what is left of the caller's deadline. */
@@ -129,6 +148,27 @@ public final class ShadowComparison {
             }
         }
         return new TensorAgreement.Counts(agreed, texts - agreed);
+    }
+
+    private TensorAgreement.Counts vectorsAgree(EmbedResponse primary, EmbedResponse shadow) {
+        int texts = Math.max(primary.getEmbeddingsCount(), shadow.getEmbeddingsCount());
+        int agreed = 0;
+        for (int i = 0; i < Math.min(primary.getEmbeddingsCount(), shadow.getEmbeddingsCount()); i++) {
+            float[] a = values(primary.getEmbeddings(i));
+            float[] b = values(shadow.getEmbeddings(i));
+            if (a.length == b.length && Similarity.cosine(a, b) >= minCosine) {
+                agreed++;
+            }
+        }
+        return new TensorAgreement.Counts(agreed, texts - agreed);
+    }
+
+    private static float[] values(Embedding embedding) {
+        float[] values = new float[embedding.getValuesCount()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = embedding.getValues(i);
+        }
+        return values;
     }
 
     private void compare(String model, Answer<?> primary, String shadowTrack, String shadowRevision,

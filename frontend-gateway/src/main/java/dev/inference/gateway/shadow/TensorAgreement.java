@@ -1,12 +1,15 @@
 package dev.inference.gateway.shadow;
 
 import com.google.protobuf.ByteString;
+import dev.inference.api.TextTensors;
 import dev.inference.api.tensors.BytesElements;
+import dev.inference.api.tensors.Similarity;
 import dev.inference.api.tensors.Datatype;
 import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
 import inference.GrpcPredictV2.ModelInferResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -15,8 +18,10 @@ import java.util.List;
  * classifier's scores (a floating-point output of shape [rows, classes ≥ 2]) must pick the same
  * class, because what a re-export may change is the scores, and what must not change is the
  * decision; any other floating-point output must be equal within {@link #ABSOLUTE} + {@link #RELATIVE}
- * of its magnitude, what an FP16 or int8 re-export of the same model keeps. A row agrees when every
- * output agrees on it.
+ * of its magnitude, what an FP16 or int8 re-export of the same model keeps. A text-embedding model's
+ * vectors ({@value TextTensors#EMBEDDING_OUTPUT}) agree when their cosine is at least the threshold
+ * given: a re-export moves every value a little, a different model points elsewhere. A row agrees
+ * when every output agrees on it.
  */
 final class TensorAgreement {
 
@@ -28,7 +33,7 @@ final class TensorAgreement {
 
     private TensorAgreement() {}
 
-    static Counts compare(ModelInferResponse primary, ModelInferResponse shadow) {
+    static Counts compare(ModelInferResponse primary, ModelInferResponse shadow, double minCosine) {
         if (primary.getOutputsCount() == 0) {
             return new Counts(0, 0);
         }
@@ -43,8 +48,13 @@ final class TensorAgreement {
                 return new Counts(0, rows);
             }
             Datatype datatype = Datatype.of(tensor.getDatatype()).get();
-            compareRows(datatype, tensor.getShapeList(), data(primary, o, datatype), data(shadow, other, datatype),
-                    disagrees);
+            Object left = data(primary, o, datatype);
+            Object right = data(shadow, other, datatype);
+            if (tensor.getName().equals(TextTensors.EMBEDDING_OUTPUT) && datatype == Datatype.FP32) {
+                compareVectors((ByteString) left, (ByteString) right, minCosine, disagrees);
+            } else {
+                compareRows(datatype, tensor.getShapeList(), left, right, disagrees);
+            }
         }
         int disagreed = 0;
         for (boolean row : disagrees) {
@@ -83,6 +93,25 @@ final class TensorAgreement {
                 disagrees[r] |= datatype.floatingPoint() ? !close(((Number) x).doubleValue(), ((Number) y).doubleValue())
                         : !x.equals(y);
             }
+        }
+    }
+
+    /** Rows of two FP32 [rows, dimension] tensors, each pair agreeing when its cosine is at least {@code minCosine}. */
+    private static void compareVectors(ByteString a, ByteString b, double minCosine, boolean[] disagrees) {
+        int rows = disagrees.length;
+        if (a.size() != b.size() || rows == 0) {
+            java.util.Arrays.fill(disagrees, true);
+            return;
+        }
+        FloatBuffer left = a.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        FloatBuffer right = b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        int dimension = left.remaining() / rows;
+        float[] x = new float[dimension];
+        float[] y = new float[dimension];
+        for (int r = 0; r < rows; r++) {
+            left.get(x);
+            right.get(y);
+            disagrees[r] |= Similarity.cosine(x, y) < minCosine;
         }
     }
 

@@ -1,5 +1,11 @@
 package dev.inference.server.api;
 
+import static dev.inference.api.TextTensors.EMBEDDING_OUTPUT;
+import static dev.inference.api.TextTensors.INPUT;
+import static dev.inference.api.TextTensors.LABELS_PARAMETER;
+import static dev.inference.api.TextTensors.LABEL_OUTPUT;
+import static dev.inference.api.TextTensors.PROBABILITIES_OUTPUT;
+
 import com.google.gson.JsonArray;
 import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.BytesElements;
@@ -46,21 +52,16 @@ import java.util.stream.IntStream;
  *
  * <p>A tensor model takes and gives the tensors its graph declares ({@link TensorInfer}); its
  * metadata reports them, with -1 for every open dimension. A text classifier takes one BYTES input
- * {@value #INPUT} of shape [N] or [N, 1], UTF-8 text, typed ({@code bytes_contents}) or raw
- * ({@code raw_input_contents}); it gives a BYTES output {@value #LABEL_OUTPUT} [N] and an FP32 output {@value #PROBABILITIES_OUTPUT} [N, labels], whose
- * column order the output's {@value #LABELS_PARAMETER} parameter lists. Outputs are raw when the
+ * {@value dev.inference.api.TextTensors#INPUT} of shape [N] or [N, 1], UTF-8 text, typed ({@code bytes_contents}) or raw
+ * ({@code raw_input_contents}); it gives a BYTES output {@value dev.inference.api.TextTensors#LABEL_OUTPUT} [N] and an FP32 output {@value dev.inference.api.TextTensors#PROBABILITIES_OUTPUT} [N, labels], whose
+ * column order the output's {@value dev.inference.api.TextTensors#LABELS_PARAMETER} parameter lists. Outputs are raw when the
  * request was raw, as Triton answers, typed otherwise. The classification extension: a
- * {@value #CLASSIFICATION} parameter k on {@value #PROBABILITIES_OUTPUT} returns BYTES [N, k] of
+ * {@value #CLASSIFICATION} parameter k on {@value dev.inference.api.TextTensors#PROBABILITIES_OUTPUT} returns BYTES [N, k] of
  * {@code "score:index:label"}, best first. A text-embedding model takes the same input and gives
- * an FP32 output {@value #EMBEDDING_OUTPUT} [N, dimension].
+ * an FP32 output {@value dev.inference.api.TextTensors#EMBEDDING_OUTPUT} [N, dimension].
  */
 public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
 
-    public static final String INPUT = "text";
-    public static final String LABEL_OUTPUT = "label";
-    public static final String PROBABILITIES_OUTPUT = "probabilities";
-    public static final String EMBEDDING_OUTPUT = "embedding";
-    public static final String LABELS_PARAMETER = "labels";
     public static final String CLASSIFICATION = "classification";
     /** Triton's name for an ONNX Runtime model. */
     static final String PLATFORM = "onnxruntime_onnx";

@@ -1,6 +1,7 @@
 package dev.inference.server.api;
 
 import com.google.protobuf.ByteString;
+import dev.inference.api.TextTensors;
 import dev.inference.api.tensors.BytesElements;
 import dev.inference.api.tensors.Datatype;
 import dev.inference.server.registry.ServedVersion;
@@ -227,7 +228,7 @@ final class TensorInfer {
             }
             if (output.containsParameters(OpenInferenceService.CLASSIFICATION)) {
                 throw RequestLimits.invalid("output \"" + output.getName() + "\": the " + OpenInferenceService.CLASSIFICATION
-                        + " extension applies to text classifiers' \"" + OpenInferenceService.PROBABILITIES_OUTPUT + "\"");
+                        + " extension applies to text classifiers' \"" + TextTensors.PROBABILITIES_OUTPUT + "\"");
             }
             wanted.add(index);
         }
