@@ -46,32 +46,83 @@ function showError(message) {
 
 // ---- models --------------------------------------------------------------------------------
 
+let models = [];
+
 async function loadModels() {
   try {
     const { json } = await callJson("GET", "/v1/models");
-    const models = json.models || [];
+    models = json.models || [];
     $("model").replaceChildren(...models.map((model) => new Option(model.name, model.name)));
-    $("model").onchange = () => fillVersions(models);
-    fillVersions(models);
+    // The playground opens on a classifier, the platform's first use; any model can be picked.
+    const classifier = models.find((model) => taskOf(model, "") === "text-classification");
+    if (classifier) {
+      $("model").value = classifier.name;
+    }
+    fillVersions();
   } catch (error) {
     showError(`Could not list the models: ${error.message}`);
   }
 }
 
-function fillVersions(models) {
-  const model = models.find((m) => m.name === $("model").value);
+function selectedModel() {
+  return models.find((m) => m.name === $("model").value);
+}
+
+function taskOf(model, version) {
+  const wanted = version || model.defaultVersion;
+  const found = model.versions.find((v) => v.version === wanted);
+  return found ? found.task : "";
+}
+
+function fillVersions() {
+  const model = selectedModel();
   const options = [new Option(`default (${model ? model.defaultVersion : "?"})`, "")];
   (model ? model.versions : []).forEach((v) => options.push(new Option(v.version, v.version)));
   $("version").replaceChildren(...options);
+  followTask();
+}
+
+// The playground follows the selected model's task: a classifier labels each text, an embedding
+// model shows how alike the texts are.
+function currentTask() {
+  const model = selectedModel();
+  return model ? taskOf(model, $("version").value) : "";
+}
+
+function followTask() {
+  const embedding = currentTask() === "text-embedding";
+  $("try-title").textContent = embedding ? "Embed texts" : "Classify reviews";
+  $("predict").textContent = embedding ? "Embed" : "Predict";
+  $("texts-label").textContent = embedding
+    ? "One text per line; the matrix shows how alike each pair is (cosine similarity)."
+    : "One review per line; each line is one instance of the batch.";
+  $("agreement-heading").textContent = embedding ? "Cosine" : "Same label";
+  $("predictions").replaceChildren();
+  $("similarity").hidden = true;
+  $("comparison").hidden = true;
+  $("served").hidden = true;
 }
 
 // ---- predict -------------------------------------------------------------------------------
 
-async function predict(event) {
-  event.preventDefault();
+function typedTexts() {
   const instances = $("texts").value.split("\n").map((line) => line.trim()).filter(Boolean);
   if (instances.length === 0) {
-    showError("Type at least one review.");
+    showError("Type at least one text.");
+  }
+  return instances;
+}
+
+function callFor(model, instances, extraHeaders) {
+  const method = currentTask() === "text-embedding" ? "embed" : "predict";
+  return callJson("POST", `/v1/models/${encodeURIComponent(model)}:${method}`,
+    { instances, version: $("version").value }, extraHeaders);
+}
+
+async function predict(event) {
+  event.preventDefault();
+  const instances = typedTexts();
+  if (instances.length === 0) {
     return;
   }
   const model = $("model").value || "sentiment";
@@ -80,16 +131,74 @@ async function predict(event) {
   showError("");
   const started = performance.now();
   try {
-    const { json, headers } = await callJson("POST", `/v1/models/${encodeURIComponent(model)}:predict`,
-      { instances, version: $("version").value }, pinHeader());
-    renderPredictions(instances, json, headers, performance.now() - started);
+    const { json, headers } = await callFor(model, instances, pinHeader());
+    renderServed(json, headers, performance.now() - started);
+    if (json.embeddings) {
+      renderSimilarity(instances, json.embeddings);
+    } else {
+      renderPredictions(instances, json);
+    }
   } catch (error) {
     $("predictions").replaceChildren();
+    $("similarity").hidden = true;
     $("served").hidden = true;
-    showError(`Prediction failed: ${error.message}`);
+    showError(`${callName()} failed: ${error.message}`);
   } finally {
     button.disabled = false;
   }
+}
+
+function callName() {
+  return currentTask() === "text-embedding" ? "Embedding" : "Prediction";
+}
+
+function cosine(a, b) {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return aa && bb ? dot / Math.sqrt(aa * bb) : 0;
+}
+
+// Every pair of texts, coloured by their cosine similarity: people would rather look than read.
+function renderSimilarity(instances, embeddings) {
+  $("predictions").replaceChildren();
+  const vectors = embeddings.map((embedding) => embedding.values);
+  const header = document.createElement("tr");
+  header.append(document.createElement("th"));
+  instances.forEach((text, i) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = `${i + 1}`;
+    th.title = text;
+    header.append(th);
+  });
+  const rows = instances.map((text, i) => {
+    const row = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = `${i + 1}. ${text}`;
+    row.append(th);
+    vectors.forEach((other, j) => {
+      const value = cosine(vectors[i], other);
+      const td = document.createElement("td");
+      td.textContent = value.toFixed(3);
+      td.dataset.cosine = value.toFixed(6);
+      td.title = `"${instances[i]}" and "${instances[j]}"`;
+      // Darker is more alike; below zero stays white.
+      td.style.backgroundColor = `rgba(47, 95, 214, ${Math.max(0, value).toFixed(3)})`;
+      td.style.color = value > 0.55 ? "white" : "inherit";
+      row.append(td);
+    });
+    return row;
+  });
+  $("similarity").querySelector("thead").replaceChildren(header);
+  $("similarity").querySelector("tbody").replaceChildren(...rows);
+  $("similarity").hidden = false;
 }
 
 // ---- compare tracks ------------------------------------------------------------------------
@@ -97,9 +206,8 @@ async function predict(event) {
 // The same texts pinned to each track (x-model-track), side by side: what the shadow comparison
 // counts, for texts of one's own choosing.
 async function compareTracks() {
-  const instances = $("texts").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  const instances = typedTexts();
   if (instances.length === 0) {
-    showError("Type at least one review.");
     return;
   }
   const model = $("model").value || "sentiment";
@@ -108,8 +216,7 @@ async function compareTracks() {
   showError("");
   try {
     const answers = await Promise.all(TRACK_ORDER.map((track) =>
-      callJson("POST", `/v1/models/${encodeURIComponent(model)}:predict`,
-        { instances, version: $("version").value }, { "x-model-track": track })));
+      callFor(model, instances, { "x-model-track": track })));
     renderComparison(instances, answers);
   } catch (error) {
     $("comparison").hidden = true;
@@ -137,6 +244,13 @@ function renderComparison(instances, answers) {
       }
       return td;
     };
+    if (answers[0].json.embeddings) {
+      // Vectors have no label to agree on: how closely the two tracks' vectors point the same way.
+      const [stable, canary] = answers.map(({ json }) => json.embeddings[i].values);
+      row.append(cell(text, "text"), cell(`${stable.length} values`), cell(`${canary.length} values`),
+        cell(stable.length === canary.length ? cosine(stable, canary).toFixed(4) : "other dimension", "verdict"));
+      return row;
+    }
     const [stable, canary] = answers.map(({ json }) => json.predictions[i]);
     const same = stable.label === canary.label;
     row.className = same ? "agree" : "disagree";
@@ -156,11 +270,15 @@ function renderComparison(instances, answers) {
   $("comparison").hidden = false;
 }
 
-function renderPredictions(instances, response, headers, latencyMs) {
+function renderServed(response, headers, latencyMs) {
   $("served-version").textContent = response.modelVersion;
   $("served-track").textContent = headers.get("x-model-track") || "unknown";
   $("served-latency").textContent = latencyMs.toFixed(0);
   $("served").hidden = false;
+}
+
+function renderPredictions(instances, response) {
+  $("similarity").hidden = true;
   const items = response.predictions.map((prediction, i) => {
     const item = document.createElement("li");
     const text = document.createElement("span");
@@ -317,6 +435,8 @@ function setCanaryWeight() {
 // ---- wiring --------------------------------------------------------------------------------
 
 $("predict-form").addEventListener("submit", predict);
+$("model").addEventListener("change", fillVersions);
+$("version").addEventListener("change", followTask);
 $("compare").addEventListener("click", compareTracks);
 $("texts").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {

@@ -95,6 +95,32 @@ class WebUiTest {
 
     @Test
     @Order(2)
+    void anEmbeddingModelsPlaygroundShowsHowAlikeTheTextsAre() throws Exception {
+        browser.get(platform.url("/"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "all-minilm-l6-v2"));
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("model"))).selectByValue("all-minilm-l6-v2");
+        wait.until(ExpectedConditions.textToBe(By.id("predict"), "Embed"));
+        assertEquals("Embed texts", browser.findElement(By.id("try-title")).getText());
+        WebElement texts = browser.findElement(By.id("texts"));
+        for (String text : List.of("A man is eating food.", "Someone is having a meal.", "The stock market fell sharply.")) {
+            texts.sendKeys(text);
+            texts.sendKeys(Keys.SHIFT, Keys.ENTER);
+        }
+        browser.findElement(By.id("predict")).click();
+
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#similarity tbody td"), 9));
+        List<Double> cosines = browser.findElements(By.cssSelector("#similarity tbody td")).stream()
+                .map(cell -> Double.parseDouble(cell.getAttribute("data-cosine"))).toList();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(1.0, cosines.get(i * 4), 1e-4, "a text is most like itself");
+        }
+        assertEquals(cosines.get(1), cosines.get(3), 1e-6, "the matrix is symmetric");
+        assertTrue(cosines.get(1) > cosines.get(2) + 0.3, "two meals are more alike than a meal and a market: " + cosines);
+        saveScreenshot("target/ui-similarity-screenshot.png");
+    }
+
+    @Test
+    @Order(3)
     void reviewIsClassifiedSliderMovesTheSplitAndFailuresAreExplained() throws Exception {
         openWithTwoReviews();
         browser.findElement(By.id("predict")).click();
@@ -131,7 +157,7 @@ class WebUiTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void onAGatewayThatRequiresCredentialsAPastedKeyIsSentWithEveryCall() throws Exception {
         Path keys = Files.createTempFile("api-keys", "");
         Files.writeString(keys, TestKeys.line("ui-user", "pasted-key") + "\n");
