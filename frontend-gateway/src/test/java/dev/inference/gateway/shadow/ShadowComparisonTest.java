@@ -95,6 +95,28 @@ class ShadowComparisonTest {
     }
 
     @Test
+    void embeddingsAreShadowedOverOpenAisApiAndEmbedAndComparedByCosine() throws Exception {
+        GatewayServer gateway = gateway(wrong, "--shadow-percent", "100");
+
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> answer = TestPlatform.post(gateway, "/v1/embeddings",
+                    "{\"model\": \"all-minilm-l6-v2\", \"input\": [\"Great food\", \"Awful service\"]}");
+            assertEquals(200, answer.statusCode(), answer.body());
+        }
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> answer = TestPlatform.post(gateway, "/v1/models/all-minilm-l6-v2:embed",
+                    "{\"instances\": [\"Great food\", \"Awful service\"]}");
+            assertEquals(200, answer.statusCode(), answer.body());
+        }
+
+        // The reversed labels touch only the classifier: the embedding model is the same on both tracks.
+        awaitValue(10, () -> metric(gateway, "inference_shadow_comparisons_total", "model=\"all-minilm-l6-v2\"",
+                "canary_revision=\"wr0ng\"", "outcome=\"agree\""));
+        assertEquals(0, metric(gateway, "inference_shadow_comparisons_total", "model=\"all-minilm-l6-v2\"",
+                "outcome=\"disagree\""));
+    }
+
+    @Test
     void theClientNeverWaitsForTheShadowAndShadowsInFlightAreBounded() throws Exception {
         GatewayServer gateway = gateway(slowButRight, "--shadow-percent", "100", "--shadow-max-in-flight", "2");
         post(gateway, "{\"instances\":[\"warm-up\"]}", Headers.TRACK, "stable");
