@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -24,6 +25,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
 import dev.inference.gateway.TestPlatform;
+import dev.inference.gateway.openai.OpenAiClient;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -162,6 +164,28 @@ class EdgeAuthenticationTest {
         HttpResponse<String> wrong = platform.post(PREDICT, BODY, "x-api-key", "key-guessed");
         assertEquals(401, wrong.statusCode());
         assertTrue(!wrong.body().contains("key-guessed"), "the credential is never echoed");
+    }
+
+    /** OpenAI's SDKs send their API key as a bearer token: a platform key works there unchanged. */
+    @Test
+    @Order(5)
+    void theOfficialOpenAiClientUsesAnApiKeyAsItsOwn() throws Exception {
+        String baseUrl = platform.url("/v1");
+        JsonObject allowed = OpenAiClient.embeddings(baseUrl, "key-search", "all-minilm-l6-v2", List.of("hello"));
+        assertEquals(384, allowed.getAsJsonObject("byDefault").getAsJsonArray("data").get(0).getAsJsonObject()
+                .getAsJsonArray("embedding").size(), allowed.toString());
+
+        JsonObject guessed = OpenAiClient.embeddings(baseUrl, "key-guessed", "all-minilm-l6-v2", List.of("hello"));
+        JsonObject unauthenticated = guessed.getAsJsonObject("byDefault").getAsJsonObject("error");
+        assertEquals(401, unauthenticated.get("status").getAsInt(), guessed.toString());
+        assertEquals("authentication_error", unauthenticated.get("type").getAsString());
+
+        JsonObject otherTeam = OpenAiClient.embeddings(baseUrl, "key-other", "all-minilm-l6-v2", List.of("hello"));
+        JsonObject forbidden = otherTeam.getAsJsonObject("byDefault").getAsJsonObject("error");
+        assertEquals(403, forbidden.get("status").getAsInt(), otherTeam.toString());
+        assertEquals("permission_error", forbidden.get("type").getAsString());
+        assertTrue(forbidden.get("message").getAsString().contains("client other-team may not call model all-minilm-l6-v2"),
+                forbidden.toString());
     }
 
     @Test

@@ -12,7 +12,6 @@ import dev.inference.api.v1.EmbedRequest;
 import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.gateway.TestPlatform;
-import dev.inference.server.Interop;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
@@ -63,15 +62,8 @@ class OpenAiEmbeddingsTest {
 
     @Test
     void theOfficialOpenAiClientGetsTheModelsVectorsAsItAsksByDefaultAndAsFloats() throws Exception {
-        JsonObject request = new JsonObject();
-        request.addProperty("baseURL", platform.url("/v1"));
-        request.addProperty("apiKey", "unused-without-credentials-configured");
-        request.addProperty("model", MODEL + ":1");
-        JsonArray input = new JsonArray();
-        TEXTS.forEach(input::add);
-        request.add("input", input);
-
-        JsonObject answers = Interop.run("openai-embeddings.mjs", request).getAsJsonObject();
+        JsonObject answers = OpenAiClient.embeddings(platform.url("/v1"), "unused-without-credentials-configured",
+                MODEL + ":1", TEXTS);
         EmbedResponse expected = direct();
 
         for (String way : List.of("byDefault", "asFloats")) {
@@ -95,7 +87,7 @@ class OpenAiEmbeddingsTest {
             assertEquals(expected.getPromptTokens(), usage.get("prompt_tokens").getAsInt(), way);
             assertEquals(expected.getPromptTokens(), usage.get("total_tokens").getAsInt(), way);
         }
-        JsonObject notFound = answers.getAsJsonObject("notFound");
+        JsonObject notFound = answers.getAsJsonObject("notFound").getAsJsonObject("error");
         assertEquals(404, notFound.get("status").getAsInt());
         assertEquals("model_not_found", notFound.get("code").getAsString());
         assertEquals("invalid_request_error", notFound.get("type").getAsString());

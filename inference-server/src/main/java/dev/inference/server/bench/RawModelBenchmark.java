@@ -5,7 +5,10 @@ import dev.inference.platform.ManifestVersion;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.batching.BatchModel;
 import dev.inference.server.batching.BatchWorker;
+import dev.inference.server.model.HuggingFaceExport;
 import dev.inference.server.model.ModelRepository;
+import dev.inference.server.model.TextEncoder;
+import dev.inference.server.model.TextOutput;
 import dev.inference.server.model.Layout;
 import dev.inference.server.model.TextModel;
 import dev.inference.server.model.VersionSettings;
@@ -53,6 +56,10 @@ public final class RawModelBenchmark implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "1", description = "Texts per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--unpooled", description = "A sentence-transformers model's graph and tokenizer only: its token"
+            + " vectors copied out of ONNX Runtime, not pooled.")
+    boolean unpooled;
+
     @Option(names = "--warmup-seconds", defaultValue = "10", description = "Unmeasured run first (default: ${DEFAULT-VALUE}).")
     long warmupSeconds;
 
@@ -72,6 +79,25 @@ public final class RawModelBenchmark implements Callable<Integer> {
         if (ModelRepository.layoutOf(versionDir) == Layout.TENSOR) {
             try (TensorModel model = TensorModel.load("model", version, versionDir, 1)) {
                 measure(model, rows(model, texts));
+            }
+        } else if (unpooled) {
+            HuggingFaceExport.SentenceTransformers export = HuggingFaceExport.sentenceTransformers(versionDir, null);
+            try (TextEncoder encoder = TextEncoder.load(versionDir, export.maxSequenceLength(),
+                    outputs -> new TextOutput.Unpooled(export.outputFor(outputs, versionDir).output()), 1)) {
+                measure(() -> {
+                    var predictor = encoder.newPredictor();
+                    return new BatchWorker<String, Object>() {
+                        @Override
+                        public List<Object> run(List<String> batch) throws Exception {
+                            return List.of(predictor.predict(batch));
+                        }
+
+                        @Override
+                        public void close() {
+                            predictor.close();
+                        }
+                    };
+                }, texts);
             }
         } else {
             Layout layout = ModelRepository.layoutOf(versionDir);

@@ -80,6 +80,25 @@ public sealed interface TextOutput {
         }
     }
 
+    /**
+     * The token vectors copied out of ONNX Runtime and not pooled: what the benchmark measures the
+     * pipeline's pooling against ({@code RawModelBenchmark --unpooled}). Each text's vector is empty.
+     */
+    record Unpooled(String output) implements TextOutput {
+
+        @Override
+        public int rank() {
+            return 3;
+        }
+
+        @Override
+        public float[][] read(NDList outputs, long[] mask, int length) {
+            NDArray tokens = of(outputs, output);
+            tokens.toFloatArray();
+            return new float[(int) tokens.getShape().get(0)][0];
+        }
+    }
+
     private static NDArray of(NDList outputs, String name) {
         NDArray array = outputs.get(name);
         if (array == null) {

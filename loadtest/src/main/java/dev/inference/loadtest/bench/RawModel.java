@@ -25,13 +25,18 @@ final class RawModel {
     private final Path serverJar;
     private final Path versionDir;
     private final Path log;
+    private final List<String> flags;
 
-    /** @param launcher what goes before the JVM's command line, such as taskset */
-    RawModel(List<String> launcher, Path serverJar, Path versionDir, Path log) {
+    /**
+     * @param launcher what goes before the JVM's command line, such as taskset
+     * @param flags more of {@code RawModelBenchmark}'s flags, such as {@code --unpooled}
+     */
+    RawModel(List<String> launcher, Path serverJar, Path versionDir, Path log, String... flags) {
         this.launcher = launcher;
         this.serverJar = serverJar;
         this.versionDir = versionDir;
         this.log = log;
+        this.flags = List.of(flags);
     }
 
     /** What one run measured, and the CPU seconds the model's process spent in it. */
@@ -49,6 +54,7 @@ final class RawModel {
                 "--version-dir", versionDir.toString(), "--corpus", corpus.toString(),
                 "--threads", "1", "--batch-size", String.valueOf(batchSize),
                 "--warmup-seconds", String.valueOf(warmup.toSeconds()), "--seconds", String.valueOf(duration.toSeconds())));
+        command.addAll(flags);
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("OPT_OUT_TRACKING", "true");
         Process process = builder.start();
