@@ -9,6 +9,8 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
+import io.github.bucket4j.distributed.proxy.optimization.Optimization;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.ClientOptions;
@@ -51,6 +53,10 @@ final class RedisBuckets implements Buckets {
     static final Duration RETRY = Duration.ofSeconds(1);
     private static final Logger log = LoggerFactory.getLogger(RedisBuckets.class);
     private static final String KEY_PREFIX = "inference-gateway:rate:";
+    /** How long a gateway counts a busy client's calls locally before writing them to Redis. */
+    static final Duration SYNC_EVERY = Duration.ofMillis(20);
+    /** The most calls a gateway counts locally between synchronisations, whatever the limit. */
+    static final long MOST_UNSYNCHRONIZED = 50;
 
     private final RedisURI uri;
     /** host:port, for the log: the URI's own text carries its timeout and could carry a password. */
@@ -68,9 +74,9 @@ final class RedisBuckets implements Buckets {
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
     private volatile AsyncProxyManager<byte[]> proxies;
     /**
-     * Each client's bucket proxy, kept, so that Bucket4j's batching optimization can merge the
-     * client's concurrent calls into one compare-and-swap: exact, unlike its predicting ones, and
-     * what keeps a busy client from costing two Redis round trips a call.
+     * Each client's bucket proxy, kept, so that Bucket4j's optimizations ({@link #optimization}) can
+     * serve a busy client's calls with one compare-and-swap per several calls instead of two Redis
+     * round trips per call (measured in loadtest/RESULTS.md).
      */
     private final LoadingCache<String, AsyncBucketProxy> buckets;
 
@@ -95,13 +101,26 @@ final class RedisBuckets implements Buckets {
                 .maximumSize(LocalBuckets.MOST_CLIENTS)
                 .expireAfterAccess(LocalBuckets.IDLE)
                 .build(CacheLoader.from(client -> proxies.builder()
-                        .withOptimization(Optimizations.batching())
+                        .withOptimization(optimization(limit))
                         .build((KEY_PREFIX + client).getBytes(StandardCharsets.UTF_8),
                                 () -> CompletableFuture.completedFuture(configuration))));
         this.fallback = fallback;
         this.metrics = metrics;
         this.nanoClock = nanoClock;
         metrics.registerRateLimitShared(() -> shared.get() && proxies != null ? 1 : 0);
+    }
+
+    /**
+     * How a client's calls reach Redis. Where the limit refills at least two tokens in
+     * {@link #SYNC_EVERY}, Bucket4j's delaying optimization: a gateway takes up to that many tokens
+     * (at most {@link #MOST_UNSYNCHRONIZED}) from a local copy of the bucket before writing them back,
+     * so each of N gateways may overshoot the shared limit by that much per synchronisation, 2% of a
+     * second's allowance. Below that, every call is one exact compare-and-swap, concurrent calls of a
+     * client merged into one (its batching optimization).
+     */
+    static Optimization optimization(Limit limit) {
+        long tokens = Math.min(MOST_UNSYNCHRONIZED, (long) Math.floor(limit.perSecond() * SYNC_EVERY.toNanos() / 1e9));
+        return tokens < 2 ? Optimizations.batching() : Optimizations.delaying(new DelayParameters(tokens, SYNC_EVERY));
     }
 
     @Override
