@@ -79,7 +79,7 @@ class PredictErrorsTest {
     void unknownModelIsNotFoundAndListsTheModels() {
         PredictRequest request = PredictRequest.newBuilder().setModel("spam").addInstances("Nice").build();
 
-        assertStatus(Status.Code.NOT_FOUND, "model \"spam\" not found; models: sentiment",
+        assertStatus(Status.Code.NOT_FOUND, "model \"spam\" not found; models: all-minilm-l6-v2, sentiment",
                 () -> server.blockingStub().predict(request));
         assertStatus(Status.Code.NOT_FOUND, "model \"spam\" not found",
                 () -> server.blockingStub().getModel(GetModelRequest.newBuilder().setModel("spam").build()));

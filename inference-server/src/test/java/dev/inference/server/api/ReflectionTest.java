@@ -45,7 +45,7 @@ class ReflectionTest {
                 .findFirst().orElseThrow();
         List<String> comments = file.getSourceCodeInfo().getLocationList().stream()
                 .map(SourceCodeInfo.Location::getLeadingComments).toList();
-        assertTrue(comments.stream().anyMatch(comment -> comment.contains("Serves text-classification models")),
+        assertTrue(comments.stream().anyMatch(comment -> comment.contains("Serves text models by name and version")),
                 "service comment present");
         assertTrue(comments.stream().anyMatch(comment -> comment.contains("Empty selects the model's default version")),
                 "field comment present");
