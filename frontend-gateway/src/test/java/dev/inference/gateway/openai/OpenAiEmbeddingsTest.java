@@ -109,7 +109,7 @@ class OpenAiEmbeddingsTest {
         assertError(platform.post("/v1/embeddings", "{\"input\": \"hi\"}"), 400,
                 "model is required and must be a string", "model");
         assertError(platform.post("/v1/embeddings", "not json"), 400, null, null);
-        assertError(platform.post("/v1/embeddings", "{\"model\": \"sentiment\", \"input\": \"hi\"}"), 400,
+        assertError(platform.post("/v1/embeddings", "{\"model\": \"sentiment:1\", \"input\": \"hi\"}"), 400,
                 "model \"sentiment\" version \"1\" is a text-classification model; Embed serves text-embedding models:"
                         + " call it with Predict (POST /v1/models/sentiment:predict)", null);
         HttpResponse<String> get = platform.get("/v1/embeddings");
