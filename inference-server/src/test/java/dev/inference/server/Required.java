@@ -3,9 +3,10 @@ package dev.inference.server;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * What a test needs from outside the repository (Node.js, ONNX's conformance data, the shared
- * specifications). A developer's machine may lack it, and the test then skips saying why; under
- * {@code CI=true} a missing prerequisite fails the test, so that CI can never pass by checking nothing.
+ * What a test of any module needs from outside the repository (a browser, Redis, Node.js, ONNX's
+ * conformance data, a tool, ../shared). A developer's machine may lack it, and the test then skips
+ * saying why; under {@code CI=true} a missing prerequisite fails the test, so that CI can never pass
+ * by checking nothing.
  */
 public final class Required {
 

@@ -20,6 +20,7 @@ import dev.inference.rollouts.orchestration.CanaryStrategy;
 import dev.inference.rollouts.orchestration.LocalRollout;
 import dev.inference.server.DjlOffline;
 import dev.inference.server.InferenceServer;
+import dev.inference.server.Required;
 import dev.inference.server.ServerConfig;
 import dev.inference.server.bench.TabularMlp;
 import dev.inference.server.model.EmbeddingRepositories;

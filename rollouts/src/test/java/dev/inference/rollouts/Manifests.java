@@ -1,6 +1,7 @@
 package dev.inference.rollouts;
 
 
+import dev.inference.server.Required;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,6 +2,7 @@ package dev.inference.rollouts;
 
 
 import com.google.gson.Gson;
+import dev.inference.server.Required;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.rollouts.GoDuration;
 import dev.inference.rollouts.Manifests.Manifest;
+import dev.inference.server.Required;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

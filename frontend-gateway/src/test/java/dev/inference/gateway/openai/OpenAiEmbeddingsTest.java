@@ -11,6 +11,7 @@ import com.google.gson.JsonParser;
 import dev.inference.api.v1.EmbedRequest;
 import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.gateway.GatewayServer;
 import dev.inference.gateway.TestPlatform;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -115,6 +116,22 @@ class OpenAiEmbeddingsTest {
         HttpResponse<String> get = platform.get("/v1/embeddings");
         assertError(get, 405, "GET is not allowed on /v1/embeddings", null);
         assertEquals("POST", get.headers().firstValue("allow").orElse(""));
+    }
+
+    @Test
+    void aServerThatIsDownIsAnOpenAiServerErrorAndTheGatewayKeepsServing() throws Exception {
+        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + TestPlatform.freePort());
+        try {
+            HttpResponse<String> answer = TestPlatform.post(gateway, "/v1/embeddings",
+                    "{\"model\": \"" + MODEL + "\", \"input\": \"hi\"}");
+
+            assertEquals(503, answer.statusCode(), answer.body());
+            JsonObject error = JsonParser.parseString(answer.body()).getAsJsonObject().getAsJsonObject("error");
+            assertEquals("server_error", error.get("type").getAsString());
+            assertEquals(200, TestPlatform.get(gateway, "/metrics").statusCode(), "the gateway still answers");
+        } finally {
+            gateway.close();
+        }
     }
 
     @Test

@@ -2,8 +2,8 @@ package dev.inference.gateway.ratelimit;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.inference.gateway.Required;
 import dev.inference.gateway.TestPlatform;
+import dev.inference.server.Required;
 import java.io.File;
 import java.io.IOException;
 import java.net.Socket;

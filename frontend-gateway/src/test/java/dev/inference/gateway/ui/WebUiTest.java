@@ -3,9 +3,9 @@ package dev.inference.gateway.ui;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.inference.gateway.Required;
 import dev.inference.gateway.TestPlatform;
 import dev.inference.gateway.access.TestKeys;
+import dev.inference.server.Required;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;

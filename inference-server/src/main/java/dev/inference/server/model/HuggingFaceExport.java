@@ -126,12 +126,11 @@ public final class HuggingFaceExport {
                 unsupported.add(type);
             }
         }
-        int length;
         Path sbert = versionDir.resolve(SENTENCE_BERT_CONFIG_FILE);
-        if (maxSequenceLength != null) {
-            length = maxSequenceLength;
-        } else if (Files.exists(sbert) && JsonFiles.read(sbert, SentenceBertConfig.class).maxSeqLength() != null) {
-            length = JsonFiles.read(sbert, SentenceBertConfig.class).maxSeqLength();
+        Integer declared = Files.exists(sbert) ? JsonFiles.read(sbert, SentenceBertConfig.class).maxSeqLength() : null;
+        int length;
+        if (maxSequenceLength != null || declared != null) {
+            length = maxSequenceLength != null ? maxSequenceLength : declared;
         } else {
             Path config = versionDir.resolve(CONFIG_FILE);
             length = tokenizerLimit(versionDir, Files.exists(config)

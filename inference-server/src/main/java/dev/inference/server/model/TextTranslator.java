@@ -21,6 +21,7 @@ import java.util.List;
 final class TextTranslator implements NoBatchifyTranslator<List<String>, TextEncoder.Encoded> {
 
     private static final String MASK = "attention_mask";
+    private static final String TOKENS = "tokens";
 
     private final HuggingFaceTokenizer tokenizer;
     private final boolean feedsTokenTypeIds;
@@ -57,7 +58,7 @@ final class TextTranslator implements NoBatchifyTranslator<List<String>, TextEnc
             tokens[row] = rowIds.length;
         }
         ctx.setAttachment(MASK, mask);
-        ctx.setAttachment("tokens", tokens);
+        ctx.setAttachment(TOKENS, tokens);
 
         NDManager manager = ctx.getNDManager();
         Shape shape = new Shape(batch, length);
@@ -72,7 +73,7 @@ final class TextTranslator implements NoBatchifyTranslator<List<String>, TextEnc
     @Override
     public TextEncoder.Encoded processOutput(TranslatorContext ctx, NDList outputs) {
         long[] mask = (long[]) ctx.getAttachment(MASK);
-        int[] tokens = (int[]) ctx.getAttachment("tokens");
+        int[] tokens = (int[]) ctx.getAttachment(TOKENS);
         return new TextEncoder.Encoded(output.read(outputs, mask, mask.length / tokens.length), tokens);
     }
 

@@ -106,13 +106,13 @@ public final class ModelLoader {
         if (text.maxBatchSize() != null) {
             batchingSettings = batchingSettings.capBatchSize(text.maxBatchSize());
         }
+        List<String> labels = text instanceof TextClassifier classifier ? classifier.labels() : List.of();
+        VersionMetrics versionMetrics = metrics.forVersion(text.model(), text.version(), labels);
         if (text instanceof TextClassifier classifier) {
-            VersionMetrics versionMetrics = metrics.forVersion(text.model(), text.version(), classifier.labels());
             return new ServedVersion.ClassifierVersion(classifier, new DynamicBatcher<>(text.toString(), classifier,
                     text::estimatedTokens, batchingSettings, versionMetrics), versionMetrics);
         }
         TextEmbedding embedding = (TextEmbedding) text;
-        VersionMetrics versionMetrics = metrics.forVersion(text.model(), text.version(), List.of());
         return new ServedVersion.EmbeddingVersion(embedding, new DynamicBatcher<>(text.toString(), embedding,
                 text::estimatedTokens, batchingSettings, versionMetrics), versionMetrics);
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.inference.api.tensors.BytesElements;
+import dev.inference.api.tensors.Similarity;
 import dev.inference.api.v1.EmbedRequest;
 import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.GetModelRequest;
@@ -62,18 +63,6 @@ class EmbedTest {
         return vector;
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            aa += a[i] * a[i];
-            bb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(aa * bb);
-    }
-
     @Test
     void oneUnitVectorPerTextInOrderThatPlacesSimilarMeaningsClose() {
         EmbedResponse response = embed("1", TEXTS);
@@ -84,11 +73,14 @@ class EmbedTest {
         assertEquals(TEXTS.size(), response.getEmbeddingsCount());
         for (int i = 0; i < TEXTS.size(); i++) {
             assertEquals(384, response.getEmbeddings(i).getValuesCount());
-            assertEquals(1.0, Math.sqrt(dot(vector(response, i))),
-                    1e-5, "the Normalize module makes every vector unit length");
+            double squares = 0;
+            for (float value : vector(response, i)) {
+                squares += value * value;
+            }
+            assertEquals(1.0, Math.sqrt(squares), 1e-5, "the Normalize module makes every vector unit length");
         }
-        double eatingAndBread = cosine(vector(response, 0), vector(response, 1));
-        double eatingAndMarket = cosine(vector(response, 0), vector(response, 2));
+        double eatingAndBread = Similarity.cosine(vector(response, 0), vector(response, 1));
+        double eatingAndMarket = Similarity.cosine(vector(response, 0), vector(response, 2));
         assertTrue(eatingAndBread > eatingAndMarket + 0.3, eatingAndBread + " vs " + eatingAndMarket);
         assertTrue(response.getPromptTokens() >= TEXTS.size() * 3, "tokens counted: " + response.getPromptTokens());
     }
@@ -119,7 +111,7 @@ class EmbedTest {
         EmbedResponse int8 = embed("2", TEXTS);
 
         for (int i = 0; i < TEXTS.size(); i++) {
-            double cosine = cosine(vector(fp32, i), vector(int8, i));
+            double cosine = Similarity.cosine(vector(fp32, i), vector(int8, i));
             assertTrue(cosine > 0.95 && cosine < 1, "int8 against FP32: " + cosine);
         }
     }
@@ -190,13 +182,5 @@ class EmbedTest {
             assertArrayEquals(vector(embedded, i), fromTyped, 1e-5f);
             assertArrayEquals(fromTyped, fromRaw, 1e-5f);
         }
-    }
-
-    private static double dot(float[] vector) {
-        double sum = 0;
-        for (float value : vector) {
-            sum += value * value;
-        }
-        return sum;
     }
 }

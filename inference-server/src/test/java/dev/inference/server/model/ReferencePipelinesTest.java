@@ -7,6 +7,7 @@ import com.google.common.util.concurrent.ListenableFuture;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.inference.api.tensors.Similarity;
 import dev.inference.api.v1.EmbedRequest;
 import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.GetModelRequest;
@@ -154,23 +155,19 @@ class ReferencePipelinesTest {
             EmbedResponse response = answers.get(answer);
             for (int i = 0; i < response.getEmbeddingsCount(); i++) {
                 int text = answer < TEXTS.size() ? answer : i;
-                double cosine = cosine(expected.get(text).getAsJsonArray(), response.getEmbeddings(i).getValuesList());
+                float[] reference = floats(expected.get(text).getAsJsonArray().asList().stream()
+                        .map(JsonElement::getAsFloat).toList());
+                double cosine = Similarity.cosine(reference, floats(response.getEmbeddings(i).getValuesList()));
                 assertTrue(cosine >= 0.9999, "text " + text + ": cosine " + cosine);
             }
         }
     }
 
-    private static double cosine(JsonArray reference, List<Float> ours) {
-        double dot = 0;
-        double a = 0;
-        double b = 0;
-        for (int i = 0; i < ours.size(); i++) {
-            double x = reference.get(i).getAsDouble();
-            double y = ours.get(i);
-            dot += x * y;
-            a += x * x;
-            b += y * y;
+    private static float[] floats(List<? extends Number> values) {
+        float[] array = new float[values.size()];
+        for (int i = 0; i < array.length; i++) {
+            array[i] = values.get(i).floatValue();
         }
-        return dot / Math.sqrt(a * b);
+        return array;
     }
 }
