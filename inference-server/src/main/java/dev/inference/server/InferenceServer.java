@@ -10,11 +10,14 @@ import dev.inference.server.api.InferenceService;
 import dev.inference.server.api.ModelCalls;
 import dev.inference.server.api.ModelHeadersInterceptor;
 import dev.inference.server.api.OpenInferenceService;
+import dev.inference.server.api.RepositoryHttp;
+import dev.inference.server.api.RepositoryService;
 import dev.inference.server.api.RequestLimits;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.ManagementServer;
 import dev.inference.server.registry.ModelLoader;
 import dev.inference.server.registry.ModelRegistry;
+import dev.inference.server.registry.RepositoryControl;
 import dev.inference.server.track.TrackSource;
 import inference.GRPCInferenceServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -30,6 +33,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +58,9 @@ public final class InferenceServer {
     private final ServerConfig config;
     private final InferenceMetrics metrics = new InferenceMetrics();
     private final HealthStatusManager health = new HealthStatusManager();
-    private final AtomicReference<ModelRegistry> registry = new AtomicReference<>();
+    private final AtomicReference<RepositoryControl> repository = new AtomicReference<>();
+    /** Runs the repository's loads and unloads one at a time, off the transport's threads. */
+    private final ExecutorService repositoryChanges;
     private final ScheduledExecutorService delayer;
     private final TrackSource track;
     private final Server grpcServer;
@@ -83,7 +90,9 @@ public final class InferenceServer {
             log.warn("FAULT INJECTION IS ON: +{} ms latency on every Predict, {}% of Predicts fail with INTERNAL."
                     + " Never run this in production.", faults.latencyMillis(), faults.errorRate() * 100);
         }
-        ModelCalls calls = new ModelCalls(registry::get,
+        this.repositoryChanges = Executors.newSingleThreadExecutor(
+                new ThreadFactoryBuilder().setNameFormat("repository-control").setDaemon(true).build());
+        ModelCalls calls = new ModelCalls(this::registry,
                 new RequestLimits(config.maxInstances, config.maxInstanceChars), faults, metrics, delayer,
                 eventLoops != null ? eventLoops::current : MoreExecutors::directExecutor);
         this.service = new InferenceService(calls, () -> serving);
@@ -96,6 +105,7 @@ public final class InferenceServer {
                 .addService(DocumentedSchema.withComments(ServerInterceptors.intercept(service, modelHeaders)))
                 .addService(ServerInterceptors.intercept(new OpenInferenceService(calls, () -> serving,
                         ManifestVersion.of(InferenceServer.class)), modelHeaders))
+                .addService(new RepositoryService(repository::get, repositoryChanges))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(legacyReflection())
@@ -106,10 +116,12 @@ public final class InferenceServer {
     private void bind() throws IOException {
         try {
             grpcServer.start();
-            management = ManagementServer.start(config.host, config.managementPort, metrics, () -> serving);
+            management = ManagementServer.start(config.host, config.managementPort, metrics, () -> serving,
+                    Map.of(RepositoryHttp.PREFIX, new RepositoryHttp(repository::get, repositoryChanges)));
         } catch (IOException | RuntimeException e) {
             grpcServer.shutdownNow();
             delayer.shutdownNow();
+            repositoryChanges.shutdownNow();
             track.close();
             closeEventLoops();
             throw e;
@@ -146,8 +158,10 @@ public final class InferenceServer {
         InferenceServer server = new InferenceServer(config, transport, eventLoops);
         server.bind();
         try {
-            server.registry.set(new ModelLoader(config.batching(), config.intraOpThreads, server.metrics,
-                    () -> server.serving).load(config.modelRepository(), config.defaultVersions));
+            server.repository.set(RepositoryControl.load(config.modelRepository(), config.controlMode(),
+                    config.loadModels, config.defaultVersions,
+                    new ModelLoader(config.batching(), config.intraOpThreads, server.metrics), server.metrics,
+                    () -> server.serving));
         } catch (IOException | RuntimeException e) {
             server.stop(Duration.ZERO);
             throw e;
@@ -156,6 +170,7 @@ public final class InferenceServer {
             server.warmUp(Duration.ofMillis(config.warmUpMillis));
         }
         server.metrics.startRecording();
+        server.repository.get().startPolling(Duration.ofSeconds(config.repositoryPollSeconds));
         server.serving = true;
         server.setHealth(ServingStatus.SERVING);
         log.info("SERVING {} ms after start", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
@@ -182,7 +197,7 @@ public final class InferenceServer {
                 .directExecutor()
                 .build();
         try {
-            WarmUp.Outcome outcome = new WarmUp(channel, registry.get().versions()).run(budget);
+            WarmUp.Outcome outcome = new WarmUp(channel, registry().versions()).run(budget);
             warmUp = outcome;
             if (outcome.failure() != null) {
                 log.warn("a warm-up call failed and its version left the warm-up: {} {}", outcome.failure().getCode(),
@@ -195,6 +210,12 @@ public final class InferenceServer {
         } finally {
             channel.shutdownNow();
         }
+    }
+
+    /** The models that serve, or null while they load. */
+    private ModelRegistry registry() {
+        RepositoryControl control = repository.get();
+        return control == null ? null : control.registry();
     }
 
     /** What the warm-up before SERVING did; null when there was none. */
@@ -238,9 +259,11 @@ public final class InferenceServer {
             Thread.currentThread().interrupt();
             grpcServer.shutdownNow();
         }
-        ModelRegistry loaded = registry.getAndSet(null);
+        repositoryChanges.shutdownNow();
+        RepositoryControl loaded = repository.getAndSet(null);
         if (loaded != null) {
             loaded.close();
+            loaded.registry().close();
         }
         delayer.shutdownNow();
         management.close();

@@ -1,10 +1,14 @@
 package dev.inference.server;
 
 import dev.inference.server.batching.BatchingSettings;
+import dev.inference.server.registry.RepositoryControl;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -30,6 +34,22 @@ public final class ServerConfig {
             description = "Directory of <model>/<version>/ folders [INFERENCE_MODEL_REPOSITORY]"
                     + " (default: model-repository beside the jar).")
     Path modelRepository;
+
+    @Option(names = "--model-control-mode", defaultValue = "${env:INFERENCE_MODEL_CONTROL_MODE:-none}",
+            description = "none: serve the versions found at start, unchanged; poll: also rescan the repository every"
+                    + " --repository-poll-seconds, loading new and changed versions and unloading removed ones;"
+                    + " explicit: load only the --load-model models at start, then what the repository API says"
+                    + " [INFERENCE_MODEL_CONTROL_MODE] (default: ${DEFAULT-VALUE}).")
+    String modelControlMode;
+
+    @Option(names = "--repository-poll-seconds", defaultValue = "${env:INFERENCE_REPOSITORY_POLL_SECONDS:-5}",
+            description = "How often mode poll rescans the repository [INFERENCE_REPOSITORY_POLL_SECONDS]"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long repositoryPollSeconds;
+
+    @Option(names = "--load-model", split = ",", defaultValue = "${env:INFERENCE_LOAD_MODEL}",
+            description = "Models mode explicit loads at start, comma-separated [INFERENCE_LOAD_MODEL] (default: none).")
+    List<String> loadModels = new ArrayList<>();
 
     @Option(names = "--default-version", split = ",", defaultValue = "${env:INFERENCE_DEFAULT_VERSION}",
             description = "model=version pairs: the version that serves requests with an empty version"
@@ -158,6 +178,16 @@ public final class ServerConfig {
         return this;
     }
 
+    /**
+     * {@code --model-control-mode}, {@code --repository-poll-seconds} and {@code --load-model}.
+     */
+    public ServerConfig modelControl(RepositoryControl.Mode mode, Duration pollPeriod, String... startModels) {
+        this.modelControlMode = mode.name().toLowerCase(Locale.ROOT);
+        this.repositoryPollSeconds = pollPeriod.toSeconds();
+        this.loadModels = new ArrayList<>(List.of(startModels));
+        return this;
+    }
+
     /** {@code --track} and {@code --revision}. */
     public ServerConfig track(String track, String revision) {
         this.track = track;
@@ -205,6 +235,10 @@ public final class ServerConfig {
         require(injectLatencyMillis >= 0, "--inject-latency-ms must not be negative, was " + injectLatencyMillis);
         require(injectErrorRate >= 0 && injectErrorRate <= 1,
                 "--inject-error-rate must be between 0 and 1, was " + injectErrorRate);
+        require(repositoryPollSeconds >= 1, "--repository-poll-seconds must be at least 1, was " + repositoryPollSeconds);
+        controlMode();
+        require(loadModels.isEmpty() || controlMode() == RepositoryControl.Mode.EXPLICIT,
+                "--load-model is for --model-control-mode explicit; the other modes load every model");
         require(!track.isBlank(), "--track must not be empty");
         require(!revision.isBlank(), "--revision must not be empty");
         batching();
@@ -214,6 +248,15 @@ public final class ServerConfig {
         int threads = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
         return new BatchingSettings(threads, maxBatchSize, Duration.ofMillis(maxQueueDelayMillis), queueCapacity,
                 maxPaddingRatio, batchCostLearning);
+    }
+
+    RepositoryControl.Mode controlMode() {
+        try {
+            return RepositoryControl.Mode.valueOf(modelControlMode.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--model-control-mode must be none, poll or explicit, was "
+                    + modelControlMode);
+        }
     }
 
     Path modelRepository() {

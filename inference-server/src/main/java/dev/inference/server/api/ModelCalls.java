@@ -81,32 +81,34 @@ public final class ModelCalls {
         // The batcher learns of cancellation from the Context; the handler only stops the
         // observer from throwing when a late response meets a cancelled call.
         call.setOnCancelHandler(() -> {});
-        ServedVersion served;
+        ModelRegistry.Lease lease;
         try {
             limits.checkNames(model, version);
-            served = loaded().resolve(model, version);
+            lease = loaded().lease(model, version);
         } catch (StatusException e) {
             metrics.requestCompleted(InferenceMetrics.UNKNOWN, InferenceMetrics.UNKNOWN,
                     e.getStatus().getCode(), System.nanoTime() - start);
             call.onError(e);
             return;
         }
+        ServedVersion served = lease.version();
         ModelHeadersInterceptor.recordServedVersion(served.version());
         PendingCall<O, R> pending = new PendingCall<>(call, served, start, response);
         Submission<O> read;
         try {
             read = inputs.read(served);
         } catch (StatusException e) {
+            lease.close();
             pending.fail(e.getStatus());
             return;
         }
         Context context = Context.current();
         Executor replyOn = replies.get();
         if (faults.latencyMillis() > 0) {
-            delayer.schedule(context.wrap(() -> enqueue(read, pending, context, replyOn)), faults.latencyMillis(),
+            delayer.schedule(context.wrap(() -> enqueue(read, pending, context, replyOn, lease)), faults.latencyMillis(),
                     TimeUnit.MILLISECONDS);
         } else {
-            enqueue(read, pending, context, replyOn);
+            enqueue(read, pending, context, replyOn, lease);
         }
     }
 
@@ -153,6 +155,14 @@ public final class ModelCalls {
         // A cast rather than a thenApply stage: no extra future on every call's path.
         return (callerGone, completions) ->
                 (CompletableFuture<List<Object>>) (CompletableFuture<?>) batcher.submit(inputs, callerGone, completions);
+    }
+
+    /** Queues the inputs, then gives the version back: queued, the call no longer needs the lease. */
+    private <O, R> void enqueue(Submission<O> inputs, PendingCall<O, R> pending, Context context, Executor replyOn,
+            ModelRegistry.Lease lease) {
+        try (lease) {
+            enqueue(inputs, pending, context, replyOn);
+        }
     }
 
     private <O, R> void enqueue(Submission<O> inputs, PendingCall<O, R> pending, Context context, Executor replyOn) {

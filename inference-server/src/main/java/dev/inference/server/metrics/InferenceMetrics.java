@@ -129,12 +129,12 @@ public final class InferenceMetrics {
      * Texts waiting in the queues of all versions of a model, and how many may wait before
      * requests are refused; saturation alerts divide the two.
      */
-    public void registerQueue(String model, IntSupplier depth, int capacity) {
+    public void registerQueue(String model, IntSupplier depth, IntSupplier capacity) {
         Gauge.builder(QUEUE_DEPTH, depth::getAsInt)
                 .description("Texts waiting for a worker")
                 .tag("model", model)
                 .register(registry);
-        Gauge.builder(QUEUE_CAPACITY, () -> capacity)
+        Gauge.builder(QUEUE_CAPACITY, capacity::getAsInt)
                 .description("Texts that may wait before requests are refused with RESOURCE_EXHAUSTED")
                 .tag("model", model)
                 .register(registry);

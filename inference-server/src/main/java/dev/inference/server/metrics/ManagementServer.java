@@ -2,18 +2,20 @@ package dev.inference.server.metrics;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The management HTTP port: {@code /metrics} in the Prometheus text format and {@code /healthz}
- * (200 while serving, 503 otherwise). Kept off the gRPC port so scrapes and probes never queue
+ * The management HTTP port: {@code /metrics} in the Prometheus text format, {@code /healthz}
+ * (200 while serving, 503 otherwise) and the routes the server adds (the model repository's). Kept off the gRPC port so scrapes and probes never queue
  * behind inference traffic.
  */
 public final class ManagementServer implements AutoCloseable {
@@ -28,9 +30,13 @@ public final class ManagementServer implements AutoCloseable {
         this.executor = executor;
     }
 
-    public static ManagementServer start(String host, int port, InferenceMetrics metrics, BooleanSupplier serving)
-            throws IOException {
+    /**
+     * @param routes more routes: path prefix to handler
+     */
+    public static ManagementServer start(String host, int port, InferenceMetrics metrics, BooleanSupplier serving,
+            Map<String, HttpHandler> routes) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        routes.forEach(server::createContext);
         server.createContext("/metrics", exchange -> {
             if (allowGet(exchange)) {
                 respond(exchange, 200, PROMETHEUS_TEXT, metrics.scrape());
@@ -65,12 +71,13 @@ public final class ManagementServer implements AutoCloseable {
         return false;
     }
 
-    private static void respond(HttpExchange exchange, int status, String contentType, String body)
+    /** Answers with {@code body}, none for HEAD, and closes the exchange. */
+    public static void respond(HttpExchange exchange, int status, String contentType, String body)
             throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        exchange.sendResponseHeaders(status, head || bytes.length == 0 ? -1 : bytes.length);
         if (!head) {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(bytes);

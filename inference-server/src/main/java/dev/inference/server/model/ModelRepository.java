@@ -35,15 +35,10 @@ public final class ModelRepository {
      *     the message names the folder, the file and the reason
      */
     public static List<VersionLocation> scan(Path root) throws IOException {
-        if (!Files.isDirectory(root)) {
-            throw new IOException("model repository " + root + " is not a directory");
-        }
         List<VersionLocation> versions = new ArrayList<>();
-        for (Path modelDir : subdirectories(root)) {
-            String model = modelDir.getFileName().toString();
-            for (Path versionDir : ModelSettings.read(modelDir).serving(modelDir, subdirectories(modelDir))) {
-                String version = versionDir.getFileName().toString();
-                versions.add(new VersionLocation(model, version, versionDir, layoutOf(versionDir)));
+        for (String model : models(root)) {
+            for (Path versionDir : servingFolders(root.resolve(model))) {
+                versions.add(locate(model, versionDir));
             }
         }
         if (versions.isEmpty()) {
@@ -53,6 +48,28 @@ public final class ModelRepository {
         versions.sort(Comparator.comparing(VersionLocation::model).thenComparing(
                 VersionLocation::version, ModelRepository::compareVersions));
         return versions;
+    }
+
+    /** The names of the model folders under the root, sorted. */
+    public static List<String> models(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new IOException("model repository " + root + " is not a directory");
+        }
+        return subdirectories(root).stream().map(dir -> dir.getFileName().toString()).toList();
+    }
+
+    /**
+     * The version folders of a model that its version policy serves ({@link ModelSettings}).
+     *
+     * @throws IOException when the model's settings cannot be read or name a missing version
+     */
+    public static List<Path> servingFolders(Path modelDir) throws IOException {
+        return ModelSettings.read(modelDir).serving(modelDir, subdirectories(modelDir));
+    }
+
+    /** @throws IOException when the folder is not a model version ({@link #layoutOf}) */
+    public static VersionLocation locate(String model, Path versionDir) throws IOException {
+        return new VersionLocation(model, versionDir.getFileName().toString(), versionDir, layoutOf(versionDir));
     }
 
     /**

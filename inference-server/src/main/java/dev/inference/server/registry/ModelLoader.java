@@ -13,20 +13,17 @@ import dev.inference.server.model.VersionSettings;
 import dev.inference.server.tensor.TensorModel;
 import dev.inference.server.tensor.TensorRow;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Loads and warms up every version of a model repository, of every task, in parallel. */
+/** Loads and warms up model versions of every task. */
 public final class ModelLoader {
 
     private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
@@ -35,65 +32,64 @@ public final class ModelLoader {
     private final BatchingSettings batching;
     private final int intraOpThreads;
     private final InferenceMetrics metrics;
-    private final BooleanSupplier serving;
 
-    /**
-     * @param serving whether the server serves; a version's readiness metric follows it
-     */
-    public ModelLoader(BatchingSettings batching, int intraOpThreads, InferenceMetrics metrics, BooleanSupplier serving) {
+    public ModelLoader(BatchingSettings batching, int intraOpThreads, InferenceMetrics metrics) {
         this.batching = batching;
         this.intraOpThreads = intraOpThreads;
         this.metrics = metrics;
-        this.serving = serving;
     }
 
-    /** Returns once every version has loaded and each of its workers has run a warm-up batch. */
-    public ModelRegistry load(Path repository, Map<String, String> defaultVersions) throws IOException {
-        List<ModelRepository.VersionLocation> locations = ModelRepository.scan(repository);
+    /**
+     * Loads the versions in parallel; returns once every one has loaded and each of its workers
+     * has run a warm-up batch. When one fails, those that loaded are released again.
+     */
+    List<ServedVersion> loadAll(List<ModelRepository.VersionLocation> locations) throws IOException {
+        if (locations.isEmpty()) {
+            return List.of();
+        }
         int threads = Math.min(locations.size(), Runtime.getRuntime().availableProcessors());
         ExecutorService loaders = Executors.newFixedThreadPool(threads);
         List<Future<ServedVersion>> loading = new ArrayList<>();
         try {
             for (ModelRepository.VersionLocation location : locations) {
-                loading.add(loaders.submit(() -> loadVersion(location)));
+                loading.add(loaders.submit(() -> load(location)));
             }
             List<ServedVersion> versions = new ArrayList<>();
             for (Future<ServedVersion> version : loading) {
                 versions.add(version.get());
             }
-            ModelRegistry registry = new ModelRegistry(versions, defaultVersions);
-            for (ModelRegistry.ServedModel model : registry.models()) {
-                List<DynamicBatcher<?, ?>> batchers =
-                        model.versions().values().stream().<DynamicBatcher<?, ?>>map(ServedVersion::batcher).toList();
-                metrics.registerQueue(model.name(), () -> batchers.stream().mapToInt(DynamicBatcher::queueDepth).sum(),
-                        batchers.size() * batching.queueCapacity());
-                log.info("model {}: versions {}, default {}", model.name(), model.versions().keySet(),
-                        model.defaultVersion());
-            }
-            return registry;
+            return versions;
         } catch (ExecutionException e) {
             loading.forEach(version -> closeQuietly(version));
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            loading.forEach(version -> closeQuietly(version));
             throw new IOException("interrupted while loading models", e);
         } finally {
             loaders.shutdownNow();
         }
     }
 
-    private ServedVersion loadVersion(ModelRepository.VersionLocation location) throws IOException, InterruptedException {
+    /** Loads one version; returns once each of its workers has run a warm-up batch. */
+    ServedVersion load(ModelRepository.VersionLocation location) throws IOException, InterruptedException {
         long start = System.nanoTime();
         VersionSettings settings = VersionSettings.read(location.directory());
-        ServedVersion version = location.layout() == Layout.TENSOR ? loadTensorModel(location, settings)
-                : served(settings, TextModel.load(location.layout(), location.model(), location.version(),
-                        location.directory(), settings, intraOpThreads));
+        ServedVersion version;
+        try {
+            version = location.layout() == Layout.TENSOR ? loadTensorModel(location, settings)
+                    : served(settings, TextModel.load(location.layout(), location.model(), location.version(),
+                            location.directory(), settings, intraOpThreads));
+        } catch (RuntimeException e) {
+            // An ONNX Runtime or tokenizer error on a malformed file: the folder is at fault, not the server.
+            throw new IOException(location.model() + "/" + location.version() + " failed to load from "
+                    + location.directory() + ": " + e.getMessage(), e);
+        }
         if (!version.batcher().awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             version.close();
             throw new IOException(location.model() + "/" + location.version() + " did not start its workers within "
                     + WARM_UP_TIMEOUT_SECONDS + " s (the log says why)");
         }
-        metrics.registerReadiness(location.model(), location.version(), serving);
         log.info("loaded {}/{} ({}) from {} in {} ms ({} workers, max batch {})", location.model(),
                 location.version(), location.task().id(), location.directory(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), version.batcher().settings().workers(),
