@@ -14,6 +14,7 @@ import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.gateway.access.Authenticator;
 import dev.inference.gateway.access.ModelAccess;
 import dev.inference.gateway.admin.AdminAccess;
+import dev.inference.gateway.admin.RepositoryAdminService;
 import dev.inference.gateway.admin.StatusEndpoints;
 import dev.inference.gateway.admin.TrafficAdminService;
 import dev.inference.gateway.errors.GrpcHeadersFilter;
@@ -150,6 +151,7 @@ public final class GatewayServer implements AutoCloseable {
                 .useClientTimeoutHeader(true)
                 .build();
 
+        AdminAccess adminAccess = new AdminAccess(Optional.ofNullable(config.adminToken), authenticator);
         HttpService scrape = PrometheusExpositionService.of(metrics.prometheusRegistry());
         HttpService upstreamHealth = StatusEndpoints.health(router.upstreams());
         builder.maxRequestLength(config.maxRequestBytes)
@@ -174,8 +176,8 @@ public final class GatewayServer implements AutoCloseable {
                 .service("/metrics", scrape)
                 .service("/internal/health", upstreamHealth)
                 .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))
-                .service("/admin/traffic", new TrafficAdminService(local,
-                        new AdminAccess(Optional.ofNullable(config.adminToken), authenticator)));
+                .service("/admin/traffic", new TrafficAdminService(local, adminAccess))
+                .serviceUnder(RepositoryAdminService.PREFIX, new RepositoryAdminService(router, adminAccess));
         if (config.managementPort > 0) {
             // Outside the sidecar (no mTLS, no AuthorizationPolicy), so a port-based virtual host with
             // only what scrapes and the kubelet's gRPC probes need: no Predict, REST, UI or admin.

@@ -4,6 +4,7 @@ import com.linecorp.armeria.client.Endpoint;
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.common.SessionProtocol;
+import dev.inference.api.repository.v1.ModelRepositoryServiceGrpc.ModelRepositoryServiceFutureStub;
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
 import inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
 import java.time.Duration;
@@ -19,11 +20,13 @@ import org.slf4j.LoggerFactory;
  * @param name the track in local mode ({@code stable}, {@code canary}); {@code mesh} in mesh mode
  * @param inference its {@code inference.v1.InferenceService}
  * @param openInference its Open Inference Protocol v2 service, {@code inference.GRPCInferenceService}
+ * @param repository its model repository extension, for the admin route
  * @param healthChecks the group whose checks decide {@link #isHealthy()}: empty while its server is
  *     not SERVING (local mode) or not reachable (mesh mode)
  */
 public record Upstream(String name, InferenceServiceFutureStub inference,
-        GRPCInferenceServiceFutureStub openInference, EndpointGroup healthChecks) implements AutoCloseable {
+        GRPCInferenceServiceFutureStub openInference, ModelRepositoryServiceFutureStub repository,
+        EndpointGroup healthChecks) implements AutoCloseable {
 
     public static final String MESH = "mesh";
 
@@ -44,7 +47,8 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
                 .build();
         logTransitions(group, name + " (" + address + ")", "SERVING", "not SERVING: calls to it fail at once");
         return new Upstream(name, stub(group, InferenceServiceFutureStub.class),
-                stub(group, GRPCInferenceServiceFutureStub.class), group);
+                stub(group, GRPCInferenceServiceFutureStub.class), stub(group, ModelRepositoryServiceFutureStub.class),
+                group);
     }
 
     /**
@@ -61,7 +65,8 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
                 .build();
         logTransitions(reachable, "the mesh service (" + address + ")", "reachable", "unreachable");
         return new Upstream(MESH, stub(endpoint, InferenceServiceFutureStub.class),
-                stub(endpoint, GRPCInferenceServiceFutureStub.class), reachable);
+                stub(endpoint, GRPCInferenceServiceFutureStub.class), stub(endpoint, ModelRepositoryServiceFutureStub.class),
+                reachable);
     }
 
     public boolean isHealthy() {

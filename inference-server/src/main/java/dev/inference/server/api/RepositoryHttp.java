@@ -1,12 +1,11 @@
 package dev.inference.server.api;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import dev.inference.api.repository.v1.RepositoryIndexResponse;
+import dev.inference.api.RepositoryIndexJson;
 import dev.inference.server.metrics.ManagementServer;
 import dev.inference.server.registry.RepositoryControl;
 import io.grpc.Status;
@@ -71,7 +70,7 @@ public final class RepositoryHttp implements HttpHandler {
         }
         if (route.equals("index")) {
             boolean ready = body.has("ready") && body.get("ready").isJsonPrimitive() && body.get("ready").getAsBoolean();
-            ManagementServer.respond(exchange, 200, "application/json", toJson(RepositoryService.index(current, ready)));
+            ManagementServer.respond(exchange, 200, "application/json", RepositoryIndexJson.of(RepositoryService.index(current, ready)));
             return;
         }
         Matcher action = MODEL_ACTION.matcher(route);
@@ -98,22 +97,6 @@ public final class RepositoryHttp implements HttpHandler {
                 exchange.close();
             }
         });
-    }
-
-    /** Triton's array of {@code {name, version, state, reason}}. */
-    static String toJson(RepositoryIndexResponse index) {
-        JsonArray models = new JsonArray();
-        for (RepositoryIndexResponse.ModelIndex entry : index.getModelsList()) {
-            JsonObject model = new JsonObject();
-            model.addProperty("name", entry.getName());
-            if (!entry.getVersion().isEmpty()) {
-                model.addProperty("version", entry.getVersion());
-                model.addProperty("state", entry.getState());
-                model.addProperty("reason", entry.getReason());
-            }
-            models.add(model);
-        }
-        return models.toString();
     }
 
     private static int httpStatus(Status.Code code) {
