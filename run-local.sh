@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole platform on this machine: a stable inference server (sentiment version 1), a
 # canary (version 2) and the gateway in local mode sending 10% of unpinned traffic to the canary.
-# Builds what is missing or stale first. Ctrl-C drains and stops everything.
+# Builds what is missing or stale first. Ctrl-C drains and stops everything. Both servers poll
+# their model repository (inference-server/target/model-repository): a version folder renamed into
+# it serves within seconds, without a restart (docs/models.md, "Changing models while serving").
 #
 # Environment: GATEWAY_PORT (8080), STABLE_PORT (9000), CANARY_PORT (9001), CANARY_WEIGHT (10),
 # SHADOW_PERCENT (0: the share of unpinned calls also answered by the other track and compared),
@@ -50,10 +52,10 @@ start() {
 
 # shellcheck disable=SC2086 # the extra flags are meant to split into words
 start stable -jar "$server_jar" --host 127.0.0.1 --port "$stable_port" --management-port $((stable_port + 100)) \
-  --default-version sentiment=1 --track stable --revision st4ble ${STABLE_FLAGS:-}
+  --default-version sentiment=1 --track stable --revision st4ble --model-control-mode poll ${STABLE_FLAGS:-}
 # shellcheck disable=SC2086
 start canary -jar "$server_jar" --host 127.0.0.1 --port "$canary_port" --management-port $((canary_port + 100)) \
-  --default-version sentiment=2 --track canary --revision c4n4ry ${CANARY_FLAGS:-}
+  --default-version sentiment=2 --track canary --revision c4n4ry --model-control-mode poll ${CANARY_FLAGS:-}
 start gateway -jar "$gateway_jar" --host 127.0.0.1 --port "$gateway_port" \
   --stable "127.0.0.1:$stable_port" --canary "127.0.0.1:$canary_port" --canary-weight "$canary_weight" \
   --shadow-percent "$shadow_percent"
