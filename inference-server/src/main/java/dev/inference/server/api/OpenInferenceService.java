@@ -63,6 +63,8 @@ import java.util.stream.IntStream;
 public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
 
     public static final String CLASSIFICATION = "classification";
+    /** Triton's name for the repository extension ({@link RepositoryService}, {@link RepositoryHttp}). */
+    public static final String MODEL_REPOSITORY = "model_repository";
     /** Triton's name for an ONNX Runtime model. */
     static final String PLATFORM = "onnxruntime_onnx";
     static final String SERVER_NAME = "inference-platform";
@@ -115,7 +117,7 @@ public final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInf
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> observer) {
         observer.onNext(ServerMetadataResponse.newBuilder().setName(SERVER_NAME).setVersion(serverVersion)
-                .addExtensions(CLASSIFICATION).build());
+                .addExtensions(CLASSIFICATION).addExtensions(MODEL_REPOSITORY).build());
         observer.onCompleted();
     }
 

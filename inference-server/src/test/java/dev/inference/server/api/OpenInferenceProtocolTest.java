@@ -76,7 +76,7 @@ class OpenInferenceProtocolTest {
 
         ServerMetadataResponse serverMetadata = stub().serverMetadata(ServerMetadataRequest.getDefaultInstance());
         assertEquals("inference-platform", serverMetadata.getName());
-        assertEquals(List.of("classification"), serverMetadata.getExtensionsList());
+        assertEquals(List.of("classification", "model_repository"), serverMetadata.getExtensionsList());
 
         ModelMetadataResponse model = stub().modelMetadata(ModelMetadataRequest.newBuilder().setName("sentiment").build());
         assertEquals("sentiment", model.getName());
