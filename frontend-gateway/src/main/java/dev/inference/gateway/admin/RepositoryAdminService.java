@@ -3,6 +3,7 @@ package dev.inference.gateway.admin;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
@@ -16,6 +17,7 @@ import dev.inference.api.repository.v1.RepositoryIndexRequest;
 import dev.inference.api.repository.v1.RepositoryModelLoadRequest;
 import dev.inference.api.repository.v1.RepositoryModelUnloadRequest;
 import dev.inference.gateway.errors.RestErrors;
+import dev.inference.gateway.openinference.OpenInferenceRestService;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import io.grpc.Status;
@@ -59,21 +61,21 @@ public final class RepositoryAdminService implements HttpService {
         // A load takes as long as the model's warm-up, longer than a model call may.
         ctx.setRequestTimeout(java.time.Duration.ofSeconds(LOAD_TIMEOUT_SECONDS + 5));
         return HttpResponse.of(access.refusal(ctx).thenComposeAsync(refused -> refused
-                .map(refusal -> CompletableFuture.completedFuture(JsonResponses.error(refusal.status(), refusal.message())))
+                .map(refusal -> done(error(refusal.status(), refusal.message())))
                 .orElseGet(() -> permitted(ctx, req)), ctx.eventLoop()));
     }
 
     private CompletableFuture<HttpResponse> permitted(ServiceRequestContext ctx, HttpRequest req) {
         if (req.method() != HttpMethod.POST) {
-            return done(HttpResponse.builder().status(HttpStatus.METHOD_NOT_ALLOWED).header("allow", "POST")
-                    .content(MediaType.JSON_UTF_8, RestErrors.json(HttpStatus.METHOD_NOT_ALLOWED,
-                            "the repository extension's routes take POST").contentUtf8()).build());
+            AggregatedHttpResponse notAllowed = OpenInferenceRestService.error(HttpStatus.METHOD_NOT_ALLOWED,
+                    "the repository extension's routes take POST");
+            return done(HttpResponse.of(notAllowed.headers().toBuilder().add("allow", "POST").build(), notAllowed.content()));
         }
         String track = QueryParams.fromQueryString(ctx.query()).get("track", TrackRouter.Local.STABLE);
         Optional<Upstream> upstream = upstreams.stream()
                 .filter(candidate -> candidate.name().equals(track) || candidate.name().equals(Upstream.MESH)).findFirst();
         if (upstream.isEmpty()) {
-            return done(JsonResponses.error(HttpStatus.BAD_REQUEST, "no track \"" + track + "\"; tracks: "
+            return done(error(HttpStatus.BAD_REQUEST, "no track \"" + track + "\"; tracks: "
                     + upstreams.stream().map(Upstream::name).toList()));
         }
         String route = ctx.path().substring(PREFIX.length());
@@ -81,7 +83,7 @@ public final class RepositoryAdminService implements HttpService {
         if (route.equals("index")) {
             return req.aggregate().thenCompose(body -> {
                 Boolean ready = readyOnly(body.contentUtf8());
-                return ready == null ? done(JsonResponses.error(HttpStatus.BAD_REQUEST,
+                return ready == null ? done(error(HttpStatus.BAD_REQUEST,
                         "expected an empty body or a JSON object such as {\"ready\": true}"))
                         : call(stub.repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(ready).build()),
                                 index -> HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, RepositoryIndexJson.of(index)));
@@ -89,7 +91,7 @@ public final class RepositoryAdminService implements HttpService {
         }
         Matcher action = MODEL_ACTION.matcher(route);
         if (!action.matches()) {
-            return done(JsonResponses.error(HttpStatus.NOT_FOUND, "no route " + ctx.path() + ": try " + PREFIX
+            return done(error(HttpStatus.NOT_FOUND, "no route " + ctx.path() + ": try " + PREFIX
                     + "index or " + PREFIX + "models/{name}/load or /unload"));
         }
         String model = action.group(1);
@@ -109,8 +111,8 @@ public final class RepositoryAdminService implements HttpService {
                 response.complete(answer.apply(call.get()));
             } catch (Exception e) {
                 Status status = Status.fromThrowable(e);
-                response.complete(RestErrors.json(RestErrors.httpStatus(status.getCode()), status.getDescription() != null
-                        ? status.getDescription() : status.getCode().toString()).toHttpResponse());
+                response.complete(error(RestErrors.httpStatus(status.getCode()), status.getDescription() != null
+                        ? status.getDescription() : status.getCode().toString()));
             }
         }, Runnable::run);
         return response;
@@ -127,6 +129,11 @@ public final class RepositoryAdminService implements HttpService {
         } catch (RuntimeException malformed) {
             return null;
         }
+    }
+
+    /** Errors in the protocol's own shape, {@code {"error": "<message>"}}, as the server's management port answers. */
+    private static HttpResponse error(HttpStatus status, String message) {
+        return OpenInferenceRestService.error(status, message).toHttpResponse();
     }
 
     private static CompletableFuture<HttpResponse> done(HttpResponse response) {

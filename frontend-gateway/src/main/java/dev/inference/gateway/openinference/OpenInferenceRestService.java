@@ -187,7 +187,7 @@ public final class OpenInferenceRestService {
         });
     }
 
-    static AggregatedHttpResponse error(HttpStatus status, String message) {
+    public static AggregatedHttpResponse error(HttpStatus status, String message) {
         JsonObject body = new JsonObject();
         body.addProperty("error", message);
         return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8, body.toString());

@@ -89,6 +89,8 @@ class RepositoryAdminTest {
         assertEquals(404, TestPlatform.post(gateway, "/v2/repository/models", "", ADMIN).statusCode());
         HttpResponse<String> get = TestPlatform.get(gateway, "/v2/repository/index", ADMIN);
         assertEquals(405, get.statusCode());
+        assertEquals("{\"error\":\"the repository extension's routes take POST\"}", get.body(),
+                "the protocol's error shape, as the server's management port answers");
         assertEquals("POST", get.headers().firstValue("allow").orElse(""));
     }
 
