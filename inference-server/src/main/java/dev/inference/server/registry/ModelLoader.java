@@ -4,6 +4,7 @@ import dev.inference.server.batching.BatchingSettings;
 import dev.inference.server.batching.DynamicBatcher;
 import dev.inference.server.metrics.InferenceMetrics;
 import dev.inference.server.metrics.VersionMetrics;
+import dev.inference.server.model.FileDigests;
 import dev.inference.server.model.Layout;
 import dev.inference.server.model.ModelRepository;
 import dev.inference.server.model.TextClassifier;
@@ -74,6 +75,7 @@ public final class ModelLoader {
     /** Loads one version; returns once each of its workers has run a warm-up batch. */
     ServedVersion load(ModelRepository.VersionLocation location) throws IOException, InterruptedException {
         long start = System.nanoTime();
+        FileDigests.verify(location.directory());
         VersionSettings settings = VersionSettings.read(location.directory());
         ServedVersion version;
         try {
