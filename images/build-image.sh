@@ -11,10 +11,7 @@ cd "$(dirname "$0")/.."
 module=$1
 version=$2
 revision=${3:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-if command -v podman >/dev/null; then engine=podman
-elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker
-else echo "neither podman nor a running Docker engine: cannot build images" >&2; exit 1
-fi
+. images/container-engine.sh
 public=$(sed -n 's/^ARG RUNTIME_IMAGE=//p' "$module/Dockerfile")
 base=${RUNTIME_IMAGE:-}
 if [[ -z "$base" ]]; then
