@@ -34,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -48,7 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and dropped capabilities of the pod specs, the environment of their ConfigMaps. The images come
  * from the images profile of this build (podman). Host networking on 127.0.0.1 only: a bridge
  * network's private addresses are off limits here, so the ports the ConfigMaps set are moved to
- * free ones and the bind address to loopback; nothing else is changed.
+ * free ones and the bind address to loopback; nothing else is changed. The model images that the
+ * Rollout's image volumes name go through a real OCI registry on loopback (pushed, then pulled by
+ * digest) and are mounted as the kubelet mounts an image volume: read-only, at the volume's path.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ContainerImagesTest {
@@ -68,6 +71,9 @@ class ContainerImagesTest {
     private static int gatewayPort;
     private static int gatewayManagementPort;
     private static double serverStartSeconds;
+    private static OciRegistry registry;
+    /** Each image volume's reference in the manifests, and the image pulled by digest from the registry. */
+    private static final Map<String, String> MODEL_IMAGES = new LinkedHashMap<>();
 
     /** A container of the platform, as its pod spec describes it. */
     record Workload(String container, String image, Map<String, Object> pod, Map<String, Object> spec, Map<String, String> env) {
@@ -95,9 +101,18 @@ class ContainerImagesTest {
     @BeforeAll
     static void start() throws Exception {
         Required.that(Files.isExecutable(PODMAN), "podman is not installed (.ci/run installs podman, runc and debootstrap)");
+        Required.that(Files.isExecutable(OciRegistry.BINARY), "the distribution registry is not installed (.ci/run installs docker-registry)");
         built = Manifests.built();
         server = workload("Rollout", "inference-server");
         gateway = workload("Deployment", "frontend-gateway");
+        registry = OciRegistry.start(Files.createDirectories(dir.resolve("registry")));
+        for (Map<String, Object> volume : list(server.pod().get("volumes"))) {
+            if (volume.containsKey("image")) {
+                String reference = (String) map(volume.get("image")).get("reference");
+                MODEL_IMAGES.put(reference, throughTheRegistry(reference));
+            }
+        }
+        assertFalse(MODEL_IMAGES.isEmpty(), "the Rollout mounts its models as image volumes");
         serverPort = freePort();
         serverManagementPort = freePort();
         gatewayPort = freePort();
@@ -108,7 +123,7 @@ class ContainerImagesTest {
                 + "rollouts-pod-template-hash=\"c0ntainer\"\ntrack=\"stable\"\n");
         long start = System.nanoTime();
         run(server, Map.of("INFERENCE_HOST", "127.0.0.1", "INFERENCE_PORT", String.valueOf(serverPort),
-                "INFERENCE_MANAGEMENT_PORT", String.valueOf(serverManagementPort)), Map.of("/etc/podinfo", podinfo));
+                "INFERENCE_MANAGEMENT_PORT", String.valueOf(serverManagementPort)), Map.of("/etc/podinfo", podinfo), MODEL_IMAGES);
         awaitServing(serverPort, "", server.startupBudget());
         serverStartSeconds = (System.nanoTime() - start) / 1e9;
         // The API keys' Secret, as the kubelet mounts it: a file named after the Secret's key. The
@@ -120,7 +135,7 @@ class ContainerImagesTest {
         run(gateway, Map.of("GATEWAY_HOST", "127.0.0.1", "GATEWAY_PORT", String.valueOf(gatewayPort),
                 "GATEWAY_MANAGEMENT_PORT", String.valueOf(gatewayManagementPort),
                 "GATEWAY_UPSTREAM", "127.0.0.1:" + serverPort), Map.of(gateway.env().get("GATEWAY_API_KEYS_FILE")
-                        .replaceFirst("/[^/]+$", ""), apiKeys));
+                        .replaceFirst("/[^/]+$", ""), apiKeys), Map.of());
         awaitServing(gatewayManagementPort, "", Duration.ofSeconds(60));
     }
 
@@ -200,7 +215,7 @@ class ContainerImagesTest {
         }
     }
 
-    /** The model repository in a layer of its own, no build tools, a numeric user, OCI labels. */
+    /** No build tools, no models, a numeric user, OCI labels. */
     @Test
     void imagesAreLeanNonRootAndLabelled() throws Exception {
         for (Workload workload : List.of(server, gateway)) {
@@ -231,9 +246,75 @@ class ContainerImagesTest {
             }
             FIGURES.add(workload.image() + ": " + String.join(", ", layers));
         }
-        String serverHistory = podman("history", "--format", "{{.Size}} {{.CreatedBy}}", server.image());
-        assertTrue(serverHistory.lines().filter(line -> line.contains("COPY")).count() >= 2,
-                "the model repository and the jar are separate layers:\n" + serverHistory);
+        List<String> probe = new ArrayList<>(List.of("run", "--rm", "--network", "host"));
+        probe.addAll(SANDBOX_LIMITS);
+        probe.addAll(List.of("--entrypoint", "sh", server.image(), "-c", "find / -xdev -name '*.onnx' 2>/dev/null | wc -l"));
+        assertEquals("0", podman(probe.toArray(String[]::new)).strip(), "the server image carries no model: they are images of their own");
+    }
+
+    /**
+     * Each model image is its version folder alone, FROM scratch: one layer, the folder's files at
+     * its root with their digests, and labels that name the model, the version and the files.
+     */
+    @Test
+    void modelImagesHoldOneVersionFolderAndSayWhatItIs() throws Exception {
+        for (Map<String, Object> mount : list(server.spec().get("volumeMounts"))) {
+            String reference = imageReference(server, mount);
+            if (reference == null) {
+                continue;
+            }
+            assertTrue(Boolean.TRUE.equals(mount.get("readOnly")), mount.get("name") + " is mounted read-only");
+            String[] folder = ((String) mount.get("mountPath")).split("/");
+            JsonObject image = JsonParser.parseString(podman("image", "inspect", MODEL_IMAGES.get(reference)))
+                    .getAsJsonArray().get(0).getAsJsonObject();
+            JsonObject labels = image.getAsJsonObject("Config").getAsJsonObject("Labels");
+            assertEquals(folder[folder.length - 2], labels.get("dev.inference.model.name").getAsString(), reference);
+            assertEquals(folder[folder.length - 1], labels.get("dev.inference.model.version").getAsString(), reference);
+            assertTrue(List.of(labels.get("dev.inference.model.files").getAsString().split("; ")).stream()
+                    .anyMatch(file -> file.matches("[0-9a-f]{64}  model\\.onnx")),
+                    reference + " lists its files' digests: " + labels.get("dev.inference.model.files"));
+            assertEquals(folder[folder.length - 2], labels.get("org.opencontainers.image.title").getAsString());
+            assertEquals(folder[folder.length - 1], labels.get("org.opencontainers.image.version").getAsString());
+            assertEquals(1, image.getAsJsonObject("RootFS").getAsJsonArray("Layers").size(), reference + " is one layer");
+            FIGURES.add(String.format(Locale.ROOT, "%s: %.1f MB, one layer, pushed and pulled by digest as %s", reference,
+                    image.get("Size").getAsLong() / 1e6, MODEL_IMAGES.get(reference)));
+        }
+    }
+
+    /**
+     * A model image changed after it was built (a file replaced in a layer on top, so the digests in
+     * its labels and its list no longer match) stops the server at start with one line that names
+     * the file; the pod would never become ready, and the Rollout's progress deadline aborts it.
+     */
+    @Test
+    void aModelImageWhoseFilesChangedIsRefusedAtStartInOneLine() throws Exception {
+        String reference = MODEL_IMAGES.keySet().iterator().next();
+        JsonObject labels = JsonParser.parseString(podman("image", "inspect", MODEL_IMAGES.get(reference))).getAsJsonArray()
+                .get(0).getAsJsonObject().getAsJsonObject("Config").getAsJsonObject("Labels");
+        String file = labels.get("dev.inference.model.files").getAsString().split("; ")[0].split("  ", 2)[1];
+        Path context = Files.createDirectories(dir.resolve("tampered"));
+        Files.writeString(context.resolve("replacement"), "not what was built\n");
+        Files.writeString(context.resolve("Containerfile"), "FROM " + MODEL_IMAGES.get(reference) + "\nCOPY replacement /" + file + "\n");
+        String tampered = "localhost/tampered-model:" + serverPort;
+        podman("build", "-q", "-t", tampered, context.toString());
+        Map<String, String> images = new LinkedHashMap<>(MODEL_IMAGES);
+        images.put(reference, tampered);
+        Workload refused = new Workload("inference-server-tampered", server.image(), server.pod(), server.spec(), server.env());
+        try {
+            run(refused, Map.of("INFERENCE_HOST", "127.0.0.1", "INFERENCE_PORT", String.valueOf(freePort()),
+                    "INFERENCE_MANAGEMENT_PORT", String.valueOf(freePort())), Map.of("/etc/podinfo", dir.resolve("podinfo")), images);
+            String exit = podman("wait", refused.container()).strip();
+            String log = podman("logs", refused.container());
+            assertEquals("1", exit, log);
+            List<String> errors = log.lines().filter(line -> line.contains("cannot start")).toList();
+            assertEquals(1, errors.size(), log);
+            assertTrue(errors.get(0).contains(file + " has SHA-256"), errors.get(0));
+            assertFalse(log.contains("\tat "), "no stack trace:\n" + log);
+            FIGURES.add("a tampered " + reference + ": " + errors.get(0).replaceFirst("^.*cannot start", "cannot start"));
+        } finally {
+            podman("rm", "-f", refused.container());
+            podman("rmi", "-f", tampered);
+        }
     }
 
     /**
@@ -255,6 +336,61 @@ class ContainerImagesTest {
         assertTrue(output.contains("dev.inference.server.InferenceServerMain source: shared objects file"),
                 String.join(" ", command) + "\n" + output.lines().filter(line -> line.contains("dev.inference"))
                         .findFirst().orElse(output));
+    }
+
+    /**
+     * Where image volumes are not available, rollouts/model-copy makes each model volume an
+     * emptyDir that init containers fill from the model images: the same images, through the same
+     * registry, give the server the same repository, every version READY.
+     */
+    @Test
+    void theModelCopyComponentFillsTheSameRepositoryWithoutImageVolumes() throws Exception {
+        Manifest rollout = Manifests.builtWith(Files.createDirectories(dir.resolve("with-model-copy")),
+                        Manifests.withComponent("rollouts/model-copy"))
+                .stream().filter(object -> object.kind().equals("Rollout")).findFirst().orElseThrow();
+        Map<String, Object> pod = map(map(map(rollout.object().get("spec")).get("template")).get("spec"));
+        Map<String, Object> container = list(pod.get("containers")).get(0);
+        assertEquals(server.spec().get("volumeMounts"), container.get("volumeMounts"), "the server's mounts do not change");
+        Map<String, Path> emptyDirs = new LinkedHashMap<>();
+        for (Map<String, Object> volume : list(pod.get("volumes"))) {
+            assertFalse(volume.containsKey("image"), "no image volume is left: " + volume);
+            if (volume.containsKey("emptyDir")) {
+                Path host = Files.createDirectories(dir.resolve("model-copy").resolve((String) volume.get("name")));
+                // What fsGroup does for a pod's emptyDir: its user may write it.
+                Files.setPosixFilePermissions(host, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+                emptyDirs.put((String) volume.get("name"), host);
+            }
+        }
+        List<String> copied = new ArrayList<>();
+        for (Map<String, Object> init : list(pod.get("initContainers"))) {
+            copied.add(init.get("name") + ": " + runToCompletion(pod, init, emptyDirs).strip());
+        }
+        Map<String, Path> hostPaths = new LinkedHashMap<>(Map.of("/etc/podinfo", dir.resolve("podinfo")));
+        for (Map<String, Object> mount : list(container.get("volumeMounts"))) {
+            String reference = imageReference(server, mount);
+            if (reference != null) {
+                Path folder = emptyDirs.get((String) mount.get("name"));
+                assertTrue(Files.isRegularFile(folder.resolve("model-files.sha256")), mount.get("name") + " was filled: " + copied);
+                hostPaths.put((String) mount.get("mountPath"), folder);
+            }
+        }
+        Workload copiedModels = new Workload("inference-server-model-copy", server.image(), pod, container, server.env());
+        int port = freePort();
+        int management = freePort();
+        try {
+            run(copiedModels, Map.of("INFERENCE_HOST", "127.0.0.1", "INFERENCE_PORT", String.valueOf(port),
+                    "INFERENCE_MANAGEMENT_PORT", String.valueOf(management)), hostPaths, Map.of());
+            awaitServing(port, "", server.startupBudget());
+            String index = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/v2/repository/index"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).body();
+            long ready = JsonParser.parseString(index).getAsJsonArray().asList().stream()
+                    .filter(entry -> entry.getAsJsonObject().has("version")
+                            && entry.getAsJsonObject().get("state").getAsString().equals("READY")).count();
+            assertEquals(MODEL_IMAGES.size(), ready, index);
+            FIGURES.add("model-copy component: " + copied.size() + " init containers, then " + ready + " versions READY: " + copied);
+        } finally {
+            podman("rm", "-f", copiedModels.container());
+        }
     }
 
     /** Last, as a pod's stop: SIGTERM, a drain, exit 0, within terminationGracePeriodSeconds. */
@@ -283,6 +419,12 @@ class ContainerImagesTest {
                 podman("rm", "-f", workload.container());
             }
         }
+        for (String pulled : MODEL_IMAGES.values()) {
+            podman("rmi", pulled);
+        }
+        if (registry != null) {
+            registry.close();
+        }
         FIGURES.forEach(figure -> System.out.println("FIGURE " + figure));
     }
 
@@ -310,8 +452,36 @@ class ContainerImagesTest {
         return new Workload(name + "-under-test", image, pod, spec, env);
     }
 
-    /** {@code podman run}, with the pod spec's security context, mounts and environment. */
-    private static void run(Workload workload, Map<String, String> overrides, Map<String, Path> hostPaths) throws Exception {
+    /**
+     * The image pushed to the registry under its own path and pulled back by the digest the push
+     * reported: what a node does with a reference pinned by digest.
+     */
+    private static String throughTheRegistry(String reference) throws Exception {
+        String repository = reference.substring(reference.indexOf('/') + 1, reference.lastIndexOf(':'));
+        Path digestFile = dir.resolve("digest");
+        podman("push", "-q", "--tls-verify=false", "--digestfile", digestFile.toString(), reference,
+                registry.address() + "/" + repository + ":" + reference.substring(reference.lastIndexOf(':') + 1));
+        String digest = Files.readString(digestFile).strip();
+        assertEquals(200, registry.status("/v2/" + repository + "/manifests/" + digest), "the registry holds " + digest);
+        String pinned = registry.address() + "/" + repository + "@" + digest;
+        podman("pull", "-q", "--tls-verify=false", pinned);
+        return pinned;
+    }
+
+    /** The reference of the image volume a mount mounts, or null for another kind of volume. */
+    private static String imageReference(Workload workload, Map<String, Object> mount) {
+        Map<String, Object> volume = list(workload.pod().get("volumes")).stream()
+                .filter(candidate -> candidate.get("name").equals(mount.get("name"))).findFirst().orElseThrow();
+        return volume.containsKey("image") ? (String) map(volume.get("image")).get("reference") : null;
+    }
+
+    /**
+     * {@code podman run}, with the pod spec's security context, mounts and environment; an image
+     * volume is the local image its reference maps to in {@code images}, mounted read-only as the
+     * kubelet mounts one.
+     */
+    private static void run(Workload workload, Map<String, String> overrides, Map<String, Path> hostPaths,
+            Map<String, String> images) throws Exception {
         podman("rm", "-f", workload.container());
         Map<String, Object> security = map(workload.spec().get("securityContext"));
         assertTrue((Boolean) security.get("readOnlyRootFilesystem"));
@@ -329,18 +499,59 @@ class ContainerImagesTest {
             String path = (String) mount.get("mountPath");
             Map<String, Object> volume = list(workload.pod().get("volumes")).stream()
                     .filter(candidate -> candidate.get("name").equals(mount.get("name"))).findFirst().orElseThrow();
-            if (volume.containsKey("emptyDir")) {
-                // Kubernetes' 256Mi is tmpfs' 256m.
-                String size = String.valueOf(map(volume.get("emptyDir")).get("sizeLimit")).replace("Mi", "m").replace("Gi", "g");
-                command.addAll(List.of("--tmpfs", path + ":rw,size=" + size));
-            } else {
-                Path host = hostPaths.get(path);
-                assertTrue(host != null, "no stand-in for the volume at " + path);
-                command.addAll(List.of("-v", host + ":" + path + ":ro"));
-            }
+            command.addAll(mount(path, Boolean.TRUE.equals(mount.get("readOnly")), volume, hostPaths, images));
         }
         command.add(workload.image());
         podman(command.toArray(String[]::new));
+    }
+
+    /**
+     * A volume as podman mounts it: a host folder where the test gives one for the path (a volume
+     * that outlives one container, as an emptyDir outlives the pod's init containers), else an image
+     * volume as the image, an emptyDir as a tmpfs of its size limit.
+     */
+    private static List<String> mount(String path, boolean readOnly, Map<String, Object> volume, Map<String, Path> hostPaths,
+            Map<String, String> images) {
+        Path host = hostPaths.get(path);
+        if (host != null) {
+            return List.of("-v", host + ":" + path + (readOnly ? ":ro" : ""));
+        }
+        if (volume.containsKey("image")) {
+            String image = images.get((String) map(volume.get("image")).get("reference"));
+            assertTrue(image != null, "no image for the volume at " + path);
+            return List.of("--mount", "type=image,source=" + image + ",destination=" + path);
+        }
+        assertTrue(volume.containsKey("emptyDir"), "no stand-in for the volume at " + path);
+        // Kubernetes' 256Mi is tmpfs' 256m.
+        String size = String.valueOf(map(volume.get("emptyDir")).get("sizeLimit")).replace("Mi", "m").replace("Gi", "g");
+        return List.of("--tmpfs", path + ":rw,size=" + size);
+    }
+
+    /**
+     * An init container of the pod, run to completion as the kubelet runs one: its image, command,
+     * security context and mounts, the pod's user. Its emptyDirs are host folders that the next
+     * containers share.
+     */
+    private static String runToCompletion(Map<String, Object> pod, Map<String, Object> container, Map<String, Path> emptyDirs)
+            throws Exception {
+        Map<String, Object> security = map(container.get("securityContext"));
+        assertTrue((Boolean) security.get("readOnlyRootFilesystem"), container.get("name") + "");
+        assertEquals(List.of("ALL"), map(security.get("capabilities")).get("drop"));
+        Map<String, Object> podSecurity = map(pod.get("securityContext"));
+        List<String> command = new ArrayList<>(List.of("run", "--rm", "--network", "none",
+                "--user", podSecurity.get("runAsUser") + ":" + podSecurity.get("runAsGroup"), "--read-only", "--cap-drop", "ALL",
+                "--security-opt", "no-new-privileges"));
+        command.addAll(SANDBOX_LIMITS);
+        for (Map<String, Object> mount : list(container.get("volumeMounts"))) {
+            Path host = emptyDirs.get((String) mount.get("name"));
+            assertTrue(host != null, "no emptyDir " + mount.get("name"));
+            command.addAll(List.of("-v", host + ":" + mount.get("mountPath") + (Boolean.TRUE.equals(mount.get("readOnly")) ? ":ro" : "")));
+        }
+        List<String> entrypoint = ((List<?>) container.get("command")).stream().map(String::valueOf).toList();
+        String image = (String) container.get("image");
+        command.addAll(List.of("--entrypoint", entrypoint.get(0), MODEL_IMAGES.getOrDefault(image, image)));
+        command.addAll(entrypoint.subList(1, entrypoint.size()));
+        return podman(command.toArray(String[]::new));
     }
 
     private static List<String> mounts(Workload workload) {
@@ -399,19 +610,10 @@ class ContainerImagesTest {
         }
     }
 
-    private static void awaitServing(int port, String service, Duration budget) throws Exception {
-        long deadline = System.nanoTime() + budget.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (health(port, service) == ServingStatus.SERVING) {
-                    return;
-                }
-            } catch (io.grpc.StatusRuntimeException notYet) {
-                // starting
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not SERVING on port " + port + " within " + budget);
+    private static void awaitServing(int port, String service, Duration budget) {
+        Awaitility.await("SERVING on port " + port).atMost(budget).pollInterval(Duration.ofMillis(100))
+                .ignoreException(io.grpc.StatusRuntimeException.class)
+                .until(() -> health(port, service) == ServingStatus.SERVING);
     }
 
     private static int freePort() throws IOException {

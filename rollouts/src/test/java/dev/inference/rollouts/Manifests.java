@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -71,13 +72,62 @@ final class Manifests {
         if (built != null) {
             return built;
         }
-        Process kustomize = new ProcessBuilder("kubectl", "kustomize", ROOT.toString()).redirectErrorStream(true).start();
+        built = parse("kubectl kustomize .", kustomize("kubectl", "kustomize", ROOT.toString()));
+        return built;
+    }
+
+    /**
+     * The root kustomization built after a change to it, as a user makes one (another Component, an
+     * image pinned by digest): a copy of it in a folder of the test's, changed, its paths (the
+     * change's too, given from the repository's root) made relative to that folder.
+     */
+    @SuppressWarnings("unchecked")
+    static List<Manifest> builtWith(Path dir, Consumer<Map<String, Object>> change) throws IOException, InterruptedException {
+        built();
+        Map<String, Object> kustomization = new Yaml(new LoaderOptions()).load(Files.readString(ROOT.resolve("kustomization.yaml")));
+        change.accept(kustomization);
+        String root = dir.toAbsolutePath().relativize(ROOT).toString() + "/";
+        for (String field : List.of("resources", "components", "configurations")) {
+            List<String> paths = new ArrayList<>((List<String>) kustomization.getOrDefault(field, List.of()));
+            paths.replaceAll(path -> root + path);
+            kustomization.put(field, paths);
+        }
+        Files.writeString(dir.resolve("kustomization.yaml"), new Yaml().dump(kustomization));
+        // The configurations are files outside the copy's folder, which kustomize refuses by default.
+        return parse("kubectl kustomize . changed",
+                kustomize("kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", dir.toString()));
+    }
+
+    /** A change for {@link #builtWith}: one more Component, by its path from the repository's root. */
+    @SuppressWarnings("unchecked")
+    static Consumer<Map<String, Object>> withComponent(String component) {
+        return kustomization -> {
+            List<String> components = new ArrayList<>((List<String>) kustomization.getOrDefault("components", List.of()));
+            components.add(component);
+            kustomization.put("components", components);
+        };
+    }
+
+    /** A change for {@link #builtWith}: an image of the root kustomization's images: set as `kustomize edit set image` sets it. */
+    @SuppressWarnings("unchecked")
+    static Consumer<Map<String, Object>> withImage(String name, String field, String value) {
+        return kustomization -> {
+            Map<String, Object> image = ((List<Map<String, Object>>) kustomization.get("images")).stream()
+                    .filter(entry -> entry.get("name").equals(name)).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + " is not in the root kustomization's images:"));
+            image.remove("newTag");
+            image.remove("digest");
+            image.put(field, value);
+        };
+    }
+
+    private static String kustomize(String... command) throws IOException, InterruptedException {
+        Process kustomize = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(kustomize.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!kustomize.waitFor(60, TimeUnit.SECONDS) || kustomize.exitValue() != 0) {
-            throw new AssertionError("kubectl kustomize failed:\n" + output);
+            throw new AssertionError(String.join(" ", command) + " failed:\n" + output);
         }
-        built = parse("kubectl kustomize .", output);
-        return built;
+        return output;
     }
 
     @SuppressWarnings("unchecked")

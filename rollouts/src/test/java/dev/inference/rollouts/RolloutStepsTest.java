@@ -11,7 +11,9 @@ import dev.inference.rollouts.orchestration.CanaryStrategy.SetCanaryScale;
 import dev.inference.rollouts.orchestration.CanaryStrategy.SetMirrorRoute;
 import dev.inference.rollouts.orchestration.CanaryStrategy.SetWeight;
 import dev.inference.rollouts.orchestration.CanaryStrategy.Step;
+import dev.inference.rollouts.Manifests.Manifest;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 
@@ -197,6 +200,59 @@ class RolloutStepsTest {
             String modelled = String.join(" / ", String.valueOf(state.index()), String.valueOf(state.canaryReplicas()),
                     String.valueOf(state.stableReplicas()), String.valueOf(state.canaryWeight()), state.mirrorRoute().orElse(""));
             assertEquals(modelled, documented, "docs/delivery.md, step " + state.index() + " (" + state.step() + ")");
+        }
+    }
+
+    /**
+     * A model ships the way code does: pinning one model image by digest (`kustomize edit set image`)
+     * changes the Rollout's pod template and nothing else, exactly as a new server image does. Argo
+     * hashes the whole template (ComputeHash in utils/controller/controller.go: fnv32a over the
+     * PodTemplateSpec), so either change is a new revision, and its canary runs every step modelled
+     * here, its background analysis from the shadow phase on.
+     */
+    @Test
+    void aModelOnlyChangeIsANewPodTemplateLikeACodeChange(@TempDir Path modelChange, @TempDir Path codeChange) throws Exception {
+        String digest = "sha256:" + "5e".repeat(32);
+        List<Manifest> model = Manifests.builtWith(modelChange,
+                Manifests.withImage("ghcr.io/inference-platform/model-sentiment-2", "digest", digest));
+        List<String> modelDifferences = differences(Manifests.built(), model);
+        assertEquals(1, modelDifferences.size(), modelDifferences.toString());
+        assertTrue(modelDifferences.get(0).matches("Rollout inference-server: spec\\.template\\.spec\\.volumes\\[\\d+]\\.image\\.reference"
+                + " = ghcr\\.io/inference-platform/model-sentiment-2@" + digest), modelDifferences.get(0));
+
+        List<String> codeDifferences = differences(Manifests.built(), Manifests.builtWith(codeChange,
+                Manifests.withImage("ghcr.io/inference-platform/inference-server", "newTag", "0.2.0")));
+        assertEquals(List.of("Rollout inference-server: spec.template.spec.containers[0].image"
+                + " = ghcr.io/inference-platform/inference-server:0.2.0"), codeDifferences);
+
+        Manifest changed = model.stream().filter(object -> object.kind().equals("Rollout")).findFirst().orElseThrow();
+        CanaryStrategy strategyShipped = CanaryStrategy.parse(new Yaml().dump(changed.object()));
+        assertEquals(model(strategy, replicas), model(strategyShipped, replicas), "the model change runs the same steps");
+    }
+
+    /** Every field that differs between two builds, as "kind name: path = new value". */
+    private static List<String> differences(List<Manifest> before, List<Manifest> after) {
+        assertEquals(before.stream().map(Manifest::toString).sorted().toList().size(), after.size(), "the same objects");
+        List<String> differences = new ArrayList<>();
+        for (Manifest changed : after) {
+            Manifest original = before.stream().filter(object -> object.kind().equals(changed.kind())
+                    && object.name().equals(changed.name())).findFirst().orElseThrow(() -> new AssertionError("new: " + changed));
+            difference(changed.kind() + " " + changed.name() + ": ", "", original.object(), changed.object(), differences);
+        }
+        return differences;
+    }
+
+    private static void difference(String object, String path, Object before, Object after, List<String> differences) {
+        if (before instanceof Map<?, ?> was && after instanceof Map<?, ?> is) {
+            Set<Object> keys = new java.util.LinkedHashSet<>(was.keySet());
+            keys.addAll(is.keySet());
+            keys.forEach(key -> difference(object, path + (path.isEmpty() ? "" : ".") + key, was.get(key), is.get(key), differences));
+        } else if (before instanceof List<?> was && after instanceof List<?> is && was.size() == is.size()) {
+            for (int i = 0; i < was.size(); i++) {
+                difference(object, path + "[" + i + "]", was.get(i), is.get(i), differences);
+            }
+        } else if (!java.util.Objects.equals(before, after)) {
+            differences.add(object + path + " = " + after);
         }
     }
 
