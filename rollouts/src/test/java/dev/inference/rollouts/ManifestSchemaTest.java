@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Every manifest validates against the real upstream schemas, unknown fields being errors. */
 class ManifestSchemaTest {
@@ -38,6 +40,12 @@ class ManifestSchemaTest {
                 || manifest.name().startsWith("inference-ingress-")),
                 "every object but the Alertmanager's templates and the ingress's policies lands in the inference namespace");
         assertEquals(List.of(), problems(built));
+    }
+
+    /** The Component that is off by default, built in as a user turns it on. */
+    @Test
+    void theKustomizeBuildWithTheModelCopyComponentValidates(@TempDir Path dir) throws Exception {
+        assertEquals(List.of(), problems(Manifests.builtWith(dir, Manifests.withComponent("rollouts/model-copy"))));
     }
 
     @Test
