@@ -188,31 +188,11 @@ public final class ServerConfig {
         return this;
     }
 
-    /** {@code --track} and {@code --revision}. */
-    public ServerConfig track(String track, String revision) {
-        this.track = track;
-        this.revision = revision;
-        return this;
-    }
-
     /** {@code --workers}, {@code --max-batch-size} and {@code --queue-capacity}. */
     public ServerConfig batching(int workers, int maxBatchSize, int queueCapacity) {
         this.workers = workers;
         this.maxBatchSize = maxBatchSize;
         this.queueCapacity = queueCapacity;
-        return this;
-    }
-
-    /** {@code --warm-up-ms}; zero skips the warm-up over loopback. */
-    public ServerConfig warmUp(Duration budget) {
-        this.warmUpMillis = budget.toMillis();
-        return this;
-    }
-
-    /** {@code --inject-latency-ms} and {@code --inject-error-rate}: fault injection. */
-    public ServerConfig injectFaults(Duration latency, double errorRate) {
-        this.injectLatencyMillis = latency.toMillis();
-        this.injectErrorRate = errorRate;
         return this;
     }
 

@@ -16,7 +16,9 @@ import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
 import dev.inference.loadtest.stats.RunResult;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,6 +31,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -140,18 +145,15 @@ class FaultSuiteTest {
         AtomicLong peakRss = new AtomicLong(rssBefore);
         try (GrpcPredictClient client = new GrpcPredictClient("127.0.0.1:" + server.port, "sentiment", "1", Map.of(), 10_000)) {
             AtomicInteger cursor = new AtomicInteger();
-            Thread memory = new Thread(() -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                    try {
-                        peakRss.accumulateAndGet(server.residentBytes(), Math::max);
-                        Thread.sleep(100);
-                    } catch (Exception stop) {
-                        return;
-                    }
+            // A sample that fails ends the sampling and fails the test below, not silently.
+            ScheduledExecutorService memory = Executors.newSingleThreadScheduledExecutor();
+            ScheduledFuture<?> sampling = memory.scheduleAtFixedRate(() -> {
+                try {
+                    peakRss.accumulateAndGet(server.residentBytes(), Math::max);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
-            }, "rss");
-            memory.setDaemon(true);
-            memory.start();
+            }, 0, 100, TimeUnit.MILLISECONDS);
             new OpenLoop(3 * capacity, NanoClock.SYSTEM).run(System.nanoTime() + OVERLOAD.toNanos(),
                     intended -> {
                         // From the send, not the intended time: this measures the server, and an
@@ -162,7 +164,11 @@ class FaultSuiteTest {
                                         key -> java.util.Collections.synchronizedList(new ArrayList<>()))
                                         .add(System.nanoTime() - sent));
                     });
-            memory.interrupt();
+            if (sampling.isDone()) {
+                sampling.get();
+            }
+            sampling.cancel(false);
+            memory.shutdown();
         }
 
         List<Long> rejected = latencies.getOrDefault("RESOURCE_EXHAUSTED", List.of());

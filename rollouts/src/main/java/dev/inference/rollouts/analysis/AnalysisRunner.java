@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -73,6 +74,11 @@ public final class AnalysisRunner {
             }
         } finally {
             pool.shutdownNow();
+            // The counters below are plain fields of the metric threads: read them only once those
+            // threads have ended (termination happens-before the return of awaitTermination).
+            if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the metric runs of " + templates + " did not stop within 30 s of being interrupted");
+            }
         }
         Phase overall = Phase.SUCCESSFUL;
         List<MetricResult> results = new ArrayList<>();

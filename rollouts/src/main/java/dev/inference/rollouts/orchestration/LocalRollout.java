@@ -182,6 +182,8 @@ public final class LocalRollout {
 
         Background(List<AnalysisTemplate> background) {
             log.accept("background analysis starts: " + strategy.backgroundTemplates());
+            // A thread of its own: the run blocks for the whole rollout, which would hold one of the
+            // common pool's few threads (one per core but one) away from everything else that uses it.
             run = CompletableFuture.supplyAsync(() -> {
                 try {
                     return runner.run(background, args, stopping::get);
@@ -189,6 +191,10 @@ public final class LocalRollout {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException(e);
                 }
+            }, task -> {
+                Thread thread = new Thread(task, "background-analysis");
+                thread.setDaemon(true);
+                thread.start();
             });
         }
 
