@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class GracefulDrainTest {
@@ -102,12 +103,12 @@ class GracefulDrainTest {
         Path log = Path.of("target/sigterm-loading-test.log");
         Process process = TestServer.process(TestServer.freePort(), TestServer.freePort(), log);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             // Logged once the ports are bound, just before the models load.
-            while (!Files.exists(log) || !Files.readString(log).contains("gRPC on")) {
-                assertTrue(System.nanoTime() < deadline && process.isAlive(), "the server did not bind its ports");
-                Thread.sleep(5);
-            }
+            Awaitility.await("the server binds its ports").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> {
+                        assertTrue(process.isAlive(), "the server exited before binding its ports");
+                        return Files.exists(log) && Files.readString(log).contains("gRPC on");
+                    });
 
             process.destroy(); // SIGTERM
 
@@ -146,30 +147,16 @@ class GracefulDrainTest {
         }
     }
 
-    private static void awaitStatus(TestServer server, int status, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (server.management("/healthz").statusCode() != status) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": /healthz did not answer " + status + " within 10 s");
-            }
-            Thread.sleep(10);
-        }
+    private static void awaitStatus(TestServer server, int status, String what) {
+        Awaitility.await(what + ": /healthz answers " + status).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> server.management("/healthz").statusCode() == status);
     }
 
-    private static void awaitHealthy(int managementPort) throws Exception {
+    private static void awaitHealthy(int managementPort) {
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest healthz = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/healthz")).build();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            try {
-                if (http.send(healthz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (java.io.IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("server did not become healthy within 60 s");
+        Awaitility.await("the server's /healthz answers 200").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .ignoreExceptionsInstanceOf(java.io.IOException.class)
+                .until(() -> http.send(healthz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     }
 }

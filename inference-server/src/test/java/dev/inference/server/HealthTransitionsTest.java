@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class HealthTransitionsTest {
@@ -93,11 +94,7 @@ class HealthTransitionsTest {
         return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     }
 
-    static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "condition not met within 10 s");
-            Thread.sleep(10);
-        }
+    static void waitFor(java.util.function.BooleanSupplier condition) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(condition::getAsBoolean);
     }
 }

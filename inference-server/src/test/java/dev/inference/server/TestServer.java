@@ -123,7 +123,12 @@ public final class TestServer implements AutoCloseable {
 
     /** The value of one sample in the scrape, or 0 when absent; {@code series} is name plus labels. */
     public double sample(String series) throws IOException, InterruptedException {
-        for (String line : scrape().split("\n")) {
+        return sample(scrape(), series);
+    }
+
+    /** The value of one sample in a scrape, or 0 when absent; {@code series} is name plus labels. */
+    public static double sample(String scrape, String series) {
+        for (String line : scrape.split("\n")) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1).trim());
             }

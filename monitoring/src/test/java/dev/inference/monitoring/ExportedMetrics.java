@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -64,10 +65,8 @@ public final class ExportedMetrics {
                     .predict(PredictRequest.newBuilder().setModel("sentiment").addInstances("Fine").build());
             Set<String> found = new TreeSet<>();
             String gatewayMetrics = "http://127.0.0.1:" + gateway.port() + "/metrics";
-            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    !get(gatewayMetrics).contains("inference_shadow_comparisons_total") && System.nanoTime() < deadline; ) {
-                Thread.sleep(20);
-            }
+            Awaitility.await("the shadow comparison is counted").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> get(gatewayMetrics).contains("inference_shadow_comparisons_total"));
             // The Predict took the one call of the burst: this one is over the limit, so that the
             // rate-limit series exist too.
             get("http://127.0.0.1:" + gateway.port() + "/v1/models");

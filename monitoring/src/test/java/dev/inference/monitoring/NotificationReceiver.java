@@ -8,8 +8,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** An HTTP server on loopback that stands in for PagerDuty's Events API and a Slack webhook. */
 final class NotificationReceiver implements AutoCloseable {
@@ -37,17 +40,15 @@ final class NotificationReceiver implements AutoCloseable {
     }
 
     /** The first notification to {@code path} that matches, waiting up to {@code timeout}. */
-    JsonObject await(String path, Predicate<JsonObject> matches, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (Notification notification : received) {
-                if (notification.path().equals(path) && matches.test(notification.body())) {
-                    return notification.body();
-                }
-            }
-            Thread.sleep(100);
+    JsonObject await(String path, Predicate<JsonObject> matches, Duration timeout) {
+        try {
+            return Awaitility.await("a matching notification to " + path).atMost(timeout).pollInterval(Duration.ofMillis(100))
+                    .until(() -> received.stream().filter(notification -> notification.path().equals(path)
+                            && matches.test(notification.body())).findFirst(), Optional::isPresent)
+                    .orElseThrow().body();
+        } catch (ConditionTimeoutException none) {
+            throw new AssertionError("no matching notification to " + path + " within " + timeout + "; received: " + received, none);
         }
-        throw new AssertionError("no matching notification to " + path + " within " + timeout + "; received: " + received);
     }
 
     @Override

@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -374,14 +375,8 @@ class CanaryScenariosTest {
     /** Waits until an instant query returns a sample. */
     private void awaitQuery(String promql) throws Exception {
         PrometheusQuery query = new PrometheusQuery("http://127.0.0.1:" + prometheusPort);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (!query.query(promql).isEmpty()) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no result for " + promql + " within 60 s");
+        Awaitility.await("a result for " + promql).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> !query.query(promql).isEmpty());
     }
 
     private long canaryCallsSeenByTheGateway() throws Exception {
@@ -412,19 +407,10 @@ class CanaryScenariosTest {
     }
 
     private void awaitPrometheus() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + prometheusPort + "/-/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (java.io.IOException notYet) {
-                // starting
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("Prometheus did not become ready; see " + dir.resolve("prometheus.log"));
+        Awaitility.await("Prometheus ready; see " + dir.resolve("prometheus.log")).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100)).ignoreExceptionsInstanceOf(java.io.IOException.class)
+                .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + prometheusPort + "/-/ready")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     }
 
     private static int freePort() throws Exception {

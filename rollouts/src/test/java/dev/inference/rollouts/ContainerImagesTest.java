@@ -612,7 +612,7 @@ class ContainerImagesTest {
 
     private static void awaitServing(int port, String service, Duration budget) {
         Awaitility.await("SERVING on port " + port).atMost(budget).pollInterval(Duration.ofMillis(100))
-                .ignoreException(io.grpc.StatusRuntimeException.class)
+                .ignoreExceptionsInstanceOf(io.grpc.StatusRuntimeException.class)
                 .until(() -> health(port, service) == ServingStatus.SERVING);
     }
 

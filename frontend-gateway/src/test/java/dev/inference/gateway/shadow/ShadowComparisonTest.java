@@ -22,6 +22,9 @@ import inference.GrpcPredictV2.ModelInferRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +33,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -166,12 +170,20 @@ class ShadowComparisonTest {
         post(sameServer, "{\"instances\":[\"Nice\"]}");
         awaitValue(1, () -> metric(sameServer, "inference_shadow_skipped_total", "reason=\"same_revision\""));
 
+        // Each "not" waits for an event that must come after what it rules out: a shadow of the
+        // first call would have been sent before the second call started.
         GatewayServer pinned = gateway(wrong, "--shadow-percent", "100");
         post(pinned, "{\"instances\":[\"Nice\"]}", Headers.TRACK, "stable");
+        post(pinned, "{\"instances\":[\"Nice\"]}");
+        awaitValue(1, () -> metric(pinned, "inference_shadow_comparisons_total"));
+        assertEquals(1, metric(pinned, "inference_shadow_comparisons_total"), "the unpinned call only: a pinned call is not shadowed");
+
         GatewayServer off = gateway(wrong);
+        double canaryCalls = requests(wrong);
         post(off, "{\"instances\":[\"Nice\"]}");
-        Thread.sleep(300);
-        assertFalse(scrape(pinned).contains("inference_shadow_"), "a pinned call is not shadowed");
+        post(off, "{\"instances\":[\"Nice\"]}", Headers.TRACK, "canary");
+        awaitValue(canaryCalls + 1, () -> requests(wrong));
+        assertEquals(canaryCalls + 1, requests(wrong), "only the call pinned to it reached the canary");
         assertFalse(scrape(off).contains("inference_shadow_"), "shadowing is off by default");
     }
 
@@ -299,11 +311,24 @@ class ShadowComparisonTest {
         }
     }
 
-    private static void awaitValue(double expected, DoubleSupplier value) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (value.getAsDouble() < expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+    /** Waits until the value reaches {@code expected}, then checks that it did not pass it. */
+    private static void awaitValue(double expected, DoubleSupplier value) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> value.getAsDouble() >= expected);
         assertEquals(expected, value.getAsDouble());
+    }
+
+    /** The Predict and Embed calls a server has answered, from its own metrics. */
+    private static double requests(InferenceServer server) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + server.managementPort() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().lines()
+                    .filter(line -> line.startsWith("inference_requests_total{"))
+                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                    .sum();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

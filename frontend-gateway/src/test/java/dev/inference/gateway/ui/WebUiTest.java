@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -193,17 +194,9 @@ class WebUiTest {
         texts.sendKeys("Cold soup, a rude waiter and a dirty table.");
     }
 
-    private static void waitForWeight(int expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            body = platform.get("/admin/traffic").body();
-            if (body.equals("{\"canaryWeight\":" + expected + "}")) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("canary weight did not become " + expected + ": " + body);
+    private static void waitForWeight(int expected) {
+        Awaitility.await("the canary weight becomes " + expected).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertEquals("{\"canaryWeight\":" + expected + "}", platform.get("/admin/traffic").body()));
     }
 
     private static void saveScreenshot(String file) throws Exception {

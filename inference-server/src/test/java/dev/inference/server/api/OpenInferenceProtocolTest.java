@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -212,7 +213,9 @@ class OpenInferenceProtocolTest {
             assertTrue(client.serverReady(ServerReadyRequest.getDefaultInstance()).getReady());
             CompletableFuture<ModelInferResponse> inFlight = CompletableFuture.supplyAsync(() ->
                     client.withDeadlineAfter(10, TimeUnit.SECONDS).modelInfer(typed("A wonderful dinner, lovely staff.").build()));
-            Thread.sleep(100);
+            // In flight once the server holds its stream: a drain lets such a call finish.
+            Awaitility.await("the call is in flight").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> slow.server.openCalls() == 1);
 
             CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> slow.server.stop(Duration.ofSeconds(5)));
 

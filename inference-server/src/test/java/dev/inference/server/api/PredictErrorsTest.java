@@ -13,9 +13,11 @@ import dev.inference.server.TestServer;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,9 +139,10 @@ class PredictErrorsTest {
             Context.CancellableContext cancellable = Context.current().withCancellation();
             ListenableFuture<PredictResponse> cancelled =
                     cancellable.call(() -> busy.futureStub().predict(TestServer.request("2", "never", "mind")));
-            // Queued once the server holds it open beside the two occupying calls (a unary call's
-            // headers and message arrive together, and the handler enqueues as it reads them).
-            awaitCondition(() -> busy.server.openCalls() == 3, "the call to cancel is queued");
+            // Queued once the server has taken in more texts than the occupying calls hold. (That
+            // the server holds the call open is not enough: it counts from the call's headers, before
+            // the handler reads the message and queues its texts.)
+            awaitCondition(() -> textsTakenIn(busy) > OCCUPYING_TEXTS, "the call to cancel is queued");
             cancellable.cancel(null);
 
             assertThrows(ExecutionException.class, () -> cancelled.get(10, TimeUnit.SECONDS));
@@ -160,6 +163,21 @@ class PredictErrorsTest {
         awaitSampleAtLeast(busy, "inference_queue_depth{model=\"sentiment\"}", OCCUPYING_TEXTS / 2);
     }
 
+    /**
+     * The texts version 2 has taken in, but the one running: its queue's depth plus the batches run
+     * so far (one text each: one worker, batches of one), from one scrape, so that a text that
+     * moves from the queue to the model between two reads is not counted twice.
+     */
+    private static double textsTakenIn(TestServer busy) {
+        try {
+            String scrape = busy.scrape();
+            return TestServer.sample(scrape, "inference_queue_depth{model=\"sentiment\"}")
+                    + TestServer.sample(scrape, "inference_batch_size_count{model=\"sentiment\",model_version=\"2\"}");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static void awaitSampleAtLeast(TestServer server, String sample, double least) throws Exception {
         awaitCondition(() -> {
             try {
@@ -170,12 +188,8 @@ class PredictErrorsTest {
         }, sample + " >= " + least);
     }
 
-    private static void awaitCondition(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what + ": not within 30 s");
-            Thread.sleep(2);
-        }
+    private static void awaitCondition(java.util.function.BooleanSupplier condition, String what) {
+        Awaitility.await(what).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(2)).until(condition::getAsBoolean);
     }
 
     private void assertOnlyOccupyingTextsRan(TestServer busy, int dropped) throws Exception {

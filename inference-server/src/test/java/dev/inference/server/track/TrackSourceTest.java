@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,11 +72,8 @@ class TrackSourceTest {
         assertThrows(IllegalArgumentException.class, () -> TrackSource.fixed("canary", "a revision"));
     }
 
-    private static void awaitTrack(TrackSource track, String expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!track.current().equals(expected) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertEquals(expected, track.current());
+    private static void awaitTrack(TrackSource track, String expected) {
+        Awaitility.await("the track becomes " + expected).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .untilAsserted(() -> assertEquals(expected, track.current()));
     }
 }
