@@ -12,6 +12,7 @@ import dev.inference.loadtest.schedule.NanoClock;
 import dev.inference.loadtest.schedule.OpenLoop;
 import dev.inference.loadtest.stats.RunResult;
 import dev.inference.loadtest.stats.Slo;
+import dev.inference.platform.GoDuration;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -146,24 +147,17 @@ public final class LoadTestMain implements Callable<Integer> {
         };
     }
 
-    /** Reads 30s, 2m, 500ms or an ISO-8601 duration. */
+    /** Reads 30s, 2m, 500ms, 1m30s (Go's form) or an ISO-8601 duration. */
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            String text = value.strip().toLowerCase(Locale.ROOT);
-            if (text.startsWith("p")) {
-                return Duration.parse(text.toUpperCase(Locale.ROOT));
+            String text = value.strip();
+            try {
+                return text.toLowerCase(Locale.ROOT).startsWith("p") ? Duration.parse(text.toUpperCase(Locale.ROOT))
+                        : GoDuration.parse(text);
+            } catch (RuntimeException e) {
+                throw new CommandLine.TypeConversionException("expected e.g. 30s, 2m, 500ms or PT30S: " + value);
             }
-            if (text.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
-            }
-            long amount = Long.parseLong(text.substring(0, text.length() - 1));
-            return switch (text.charAt(text.length() - 1)) {
-                case 's' -> Duration.ofSeconds(amount);
-                case 'm' -> Duration.ofMinutes(amount);
-                case 'h' -> Duration.ofHours(amount);
-                default -> throw new CommandLine.TypeConversionException("expected e.g. 30s, 2m, 500ms: " + value);
-            };
         }
     }
 }

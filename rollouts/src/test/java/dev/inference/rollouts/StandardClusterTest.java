@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inference.gateway.GatewayServer;
-import dev.inference.rollouts.GoDuration;
+import dev.inference.platform.GoDuration;
 import dev.inference.rollouts.Manifests.Manifest;
 import dev.inference.server.Required;
 import java.nio.file.Files;

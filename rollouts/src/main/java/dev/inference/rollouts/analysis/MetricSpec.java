@@ -1,6 +1,6 @@
 package dev.inference.rollouts.analysis;
 
-import dev.inference.rollouts.GoDuration;
+import dev.inference.platform.GoDuration;
 import java.time.Duration;
 import java.util.Objects;
 

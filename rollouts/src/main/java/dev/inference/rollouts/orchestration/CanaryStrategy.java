@@ -1,7 +1,7 @@
 package dev.inference.rollouts.orchestration;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import dev.inference.rollouts.GoDuration;
+import dev.inference.platform.GoDuration;
 import dev.inference.rollouts.ManifestYaml;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,12 +1,13 @@
-package dev.inference.rollouts;
+package dev.inference.platform;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Durations as Argo Rollouts writes them, which are Go's {@code time.ParseDuration}: a sequence
- * of numbers with units, such as {@code 30s}, {@code 5m}, {@code 1m30s} or {@code 500ms}.
+ * Durations as Go's {@code time.ParseDuration} writes them, as Argo Rollouts, Prometheus and the
+ * load generator's flags do: a sequence of numbers with units, such as {@code 30s}, {@code 5m},
+ * {@code 1m30s} or {@code 500ms}.
  */
 public final class GoDuration {
 
