@@ -3,6 +3,7 @@ package dev.inference.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inference.server.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -62,7 +63,7 @@ class GatewayEndpointsTest {
      */
     @Test
     void managementPortServesOnlyMetricsAndHealth() throws Exception {
-        int managementPort = TestPlatform.freePort();
+        int managementPort = FreePorts.next();
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
                 "--management-port", String.valueOf(managementPort));
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();

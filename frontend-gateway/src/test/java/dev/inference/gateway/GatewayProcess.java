@@ -2,6 +2,7 @@ package dev.inference.gateway;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.inference.server.FreePorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,7 +31,7 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code GatewayMain} with the flags (the host and port are added) and waits until it serves. */
     public static GatewayProcess start(String logName, String... flags) throws IOException {
-        int port = TestPlatform.freePort();
+        int port = FreePorts.next();
         Path log = Path.of("target", logName);
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), GatewayMain.class.getName(),

@@ -66,13 +66,6 @@ public final class TestPlatform implements AutoCloseable {
         return GatewayServer.start(GatewayConfig.parse(args.toArray(String[]::new)));
     }
 
-    /** A loopback port nothing listens on now: for a process the test starts, or for an upstream that is down. */
-    public static int freePort() throws IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
     /** The flags plus each default flag-value pair whose flag they do not give. */
     private static List<String> withDefaults(String[] flags, String... defaults) {
         List<String> args = new ArrayList<>(Arrays.asList(flags));

@@ -65,8 +65,8 @@ class GracefulDrainTest {
 
     @Test
     void sigtermDrainsInFlightCallsAndExitsZero() throws Exception {
-        int port = TestServer.freePort();
-        int managementPort = TestServer.freePort();
+        int port = FreePorts.next();
+        int managementPort = FreePorts.next();
         Process process = TestServer.process(port, managementPort, Path.of("target/sigterm-drain-test.log"),
                 "--inject-latency-ms", "1500");
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -101,7 +101,7 @@ class GracefulDrainTest {
     @Test
     void sigtermWhileLoadingModelsStopsCleanlyAndExitsZero() throws Exception {
         Path log = Path.of("target/sigterm-loading-test.log");
-        Process process = TestServer.process(TestServer.freePort(), TestServer.freePort(), log);
+        Process process = TestServer.process(FreePorts.next(), FreePorts.next(), log);
         try {
             // Logged once the ports are bound, just before the models load.
             Awaitility.await("the server binds its ports").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))

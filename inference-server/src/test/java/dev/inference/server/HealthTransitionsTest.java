@@ -13,7 +13,6 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,10 +25,7 @@ class HealthTransitionsTest {
 
     @Test
     void notServingWhileModelsLoadThenServingThenNotServingOnShutdown() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = FreePorts.next();
         List<ServingStatus> seen = new CopyOnWriteArrayList<>();
         List<Boolean> openInferenceReady = new CopyOnWriteArrayList<>();
         AtomicBoolean polling = new AtomicBoolean(true);

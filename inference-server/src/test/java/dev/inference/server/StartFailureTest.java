@@ -16,7 +16,7 @@ class StartFailureTest {
 
     @Test
     void aMissingModelRepositoryIsOneLineAndExitOne() throws Exception {
-        String output = failedStart("missing-repository", TestServer.freePort(), "--model-repository", "/nonexistent/models");
+        String output = failedStart("missing-repository", FreePorts.next(), "--model-repository", "/nonexistent/models");
 
         assertTrue(output.contains("cannot start: model repository /nonexistent/models is not a directory"), output);
     }
@@ -32,7 +32,7 @@ class StartFailureTest {
 
     private static String failedStart(String name, int port, String... flags) throws Exception {
         Path log = Path.of("target/start-failure-" + name + ".log");
-        Process process = TestServer.process(port, TestServer.freePort(), log, flags);
+        Process process = TestServer.process(port, FreePorts.next(), log, flags);
         try {
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "exited");
             String output = Files.readString(log);

@@ -7,7 +7,6 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,13 +80,6 @@ public final class TestServer implements AutoCloseable {
             command.addAll(List.of("--model-repository", Path.of("target/model-repository").toAbsolutePath().toString()));
         }
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    /** A port free on this machine a moment ago, for a server process that must be told its ports. */
-    public static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /** One server with default settings, shared by the tests that do not change it; never stopped. */

@@ -19,6 +19,7 @@ import dev.inference.rollouts.analysis.PrometheusQuery;
 import dev.inference.rollouts.orchestration.CanaryStrategy;
 import dev.inference.rollouts.orchestration.LocalRollout;
 import dev.inference.server.DjlOffline;
+import dev.inference.server.FreePorts;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.Required;
 import dev.inference.server.ServerConfig;
@@ -27,7 +28,6 @@ import dev.inference.server.model.EmbeddingRepositories;
 import dev.inference.server.model.ModelRepositoryCopies;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -325,7 +325,7 @@ class CanaryScenariosTest {
         gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
                 "--stable", "127.0.0.1:" + stable.port(), "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0",
                 "--shadow-percent", shadowPercent));
-        prometheusPort = freePort();
+        prometheusPort = FreePorts.next();
         Files.writeString(dir.resolve("prometheus.yml"), """
                 global:
                   scrape_interval: 1s
@@ -411,12 +411,6 @@ class CanaryScenariosTest {
                 .pollInterval(Duration.ofMillis(100)).ignoreExceptionsInstanceOf(java.io.IOException.class)
                 .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + prometheusPort + "/-/ready")).build(),
                         HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     @AfterEach

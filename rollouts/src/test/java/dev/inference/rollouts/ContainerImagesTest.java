@@ -9,6 +9,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.inference.rollouts.Manifests.Manifest;
+import dev.inference.server.FreePorts;
 import dev.inference.server.Required;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -16,7 +17,6 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -113,10 +113,10 @@ class ContainerImagesTest {
             }
         }
         assertFalse(MODEL_IMAGES.isEmpty(), "the Rollout mounts its models as image volumes");
-        serverPort = freePort();
-        serverManagementPort = freePort();
-        gatewayPort = freePort();
-        gatewayManagementPort = freePort();
+        serverPort = FreePorts.next();
+        serverManagementPort = FreePorts.next();
+        gatewayPort = FreePorts.next();
+        gatewayManagementPort = FreePorts.next();
 
         Path podinfo = Files.createDirectories(dir.resolve("podinfo"));
         Files.writeString(podinfo.resolve("labels"), "app.kubernetes.io/name=\"inference-server\"\n"
@@ -301,8 +301,8 @@ class ContainerImagesTest {
         images.put(reference, tampered);
         Workload refused = new Workload("inference-server-tampered", server.image(), server.pod(), server.spec(), server.env());
         try {
-            run(refused, Map.of("INFERENCE_HOST", "127.0.0.1", "INFERENCE_PORT", String.valueOf(freePort()),
-                    "INFERENCE_MANAGEMENT_PORT", String.valueOf(freePort())), Map.of("/etc/podinfo", dir.resolve("podinfo")), images);
+            run(refused, Map.of("INFERENCE_HOST", "127.0.0.1", "INFERENCE_PORT", String.valueOf(FreePorts.next()),
+                    "INFERENCE_MANAGEMENT_PORT", String.valueOf(FreePorts.next())), Map.of("/etc/podinfo", dir.resolve("podinfo")), images);
             String exit = podman("wait", refused.container()).strip();
             String log = podman("logs", refused.container());
             assertEquals("1", exit, log);
@@ -375,8 +375,8 @@ class ContainerImagesTest {
             }
         }
         Workload copiedModels = new Workload("inference-server-model-copy", server.image(), pod, container, server.env());
-        int port = freePort();
-        int management = freePort();
+        int port = FreePorts.next();
+        int management = FreePorts.next();
         try {
             run(copiedModels, Map.of("INFERENCE_HOST", "127.0.0.1", "INFERENCE_PORT", String.valueOf(port),
                     "INFERENCE_MANAGEMENT_PORT", String.valueOf(management)), hostPaths, Map.of());
@@ -614,12 +614,6 @@ class ContainerImagesTest {
         Awaitility.await("SERVING on port " + port).atMost(budget).pollInterval(Duration.ofMillis(100))
                 .ignoreExceptionsInstanceOf(io.grpc.StatusRuntimeException.class)
                 .until(() -> health(port, service) == ServingStatus.SERVING);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     @SuppressWarnings("unchecked")

@@ -1,7 +1,7 @@
 package dev.inference.rollouts;
 
+import dev.inference.server.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,10 +28,7 @@ final class OciRegistry implements AutoCloseable {
     }
 
     static OciRegistry start(Path dir) throws IOException, InterruptedException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = FreePorts.next();
         Path config = dir.resolve("registry.yml");
         Files.writeString(config, String.join("\n",
                 "version: 0.1",

@@ -26,6 +26,7 @@ import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
 import dev.inference.gateway.TestPlatform;
 import dev.inference.gateway.openai.OpenAiClient;
+import dev.inference.server.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -253,7 +254,7 @@ class EdgeAuthenticationTest {
     @Test
     @Order(10)
     void aJwksThatCannotBeFetchedIsUnavailableNotAnInvalidToken() throws Exception {
-        int down = TestPlatform.freePort();
+        int down = FreePorts.next();
         var gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
                 "--jwks", "http://127.0.0.1:" + down + "/jwks.json", "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE);
         try {

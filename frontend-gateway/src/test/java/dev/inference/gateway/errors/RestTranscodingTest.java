@@ -12,6 +12,7 @@ import dev.inference.api.v1.PredictRequest;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.gateway.TestPlatform;
+import dev.inference.server.FreePorts;
 import dev.inference.server.InferenceServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -143,7 +144,7 @@ class RestTranscodingTest {
 
     @Test
     void upstreamDownIs503WithoutInternalDetails() throws Exception {
-        int deadPort = TestPlatform.freePort();
+        int deadPort = FreePorts.next();
         GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + deadPort);
         try {
             HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}");

@@ -13,10 +13,9 @@ import dev.inference.api.v1.EmbedResponse;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.gateway.TestPlatform;
+import dev.inference.server.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -120,7 +119,7 @@ class OpenAiEmbeddingsTest {
 
     @Test
     void aServerThatIsDownIsAnOpenAiServerErrorAndTheGatewayKeepsServing() throws Exception {
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + TestPlatform.freePort());
+        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + FreePorts.next());
         try {
             HttpResponse<String> answer = TestPlatform.post(gateway, "/v1/embeddings",
                     "{\"model\": \"" + MODEL + "\", \"input\": \"hi\"}");

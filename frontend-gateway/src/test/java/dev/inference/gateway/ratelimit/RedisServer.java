@@ -2,7 +2,7 @@ package dev.inference.gateway.ratelimit;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.inference.gateway.TestPlatform;
+import dev.inference.server.FreePorts;
 import dev.inference.server.Required;
 import java.io.File;
 import java.io.IOException;
@@ -22,7 +22,7 @@ final class RedisServer implements AutoCloseable {
 
     RedisServer() throws IOException {
         Required.that(Files.isExecutable(BINARY), "Debian's redis-server is not installed (.ci/run installs it)");
-        port = TestPlatform.freePort();
+        port = FreePorts.next();
         start();
     }
 

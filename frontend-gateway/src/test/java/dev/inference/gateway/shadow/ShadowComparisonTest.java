@@ -12,6 +12,7 @@ import dev.inference.api.v1.PredictRequest;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.gateway.TestPlatform;
 import dev.inference.gateway.forwarding.RecordingUpstream;
+import dev.inference.server.FreePorts;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.bench.TabularMlp;
 import dev.inference.server.model.ModelRepositoryCopies;
@@ -190,7 +191,7 @@ class ShadowComparisonTest {
     /** A canary that is down (dead, draining, not started) is not shadowed: counted, and users unaffected. */
     @Test
     void aCanaryThatIsDownIsSkippedAndCounted() throws Exception {
-        int nothingListens = TestPlatform.freePort();
+        int nothingListens = FreePorts.next();
         GatewayServer gateway = TestPlatform.gateway("--stable", "127.0.0.1:" + stable.port(),
                 "--canary", "127.0.0.1:" + nothingListens, "--canary-weight", "0", "--shadow-percent", "100");
         gateways.add(gateway);
