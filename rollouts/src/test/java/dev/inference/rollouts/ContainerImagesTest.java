@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.inference.rollouts.Manifests.Manifest;
 import dev.inference.server.FreePorts;
 import dev.inference.server.Required;
@@ -162,11 +162,11 @@ class ContainerImagesTest {
         int correct = 0;
         String track = null;
         for (int from = 0; from < labelled.size(); from += 32) {
-            JsonArray instances = new JsonArray();
+            ArrayNode instances = JSON.createArrayNode();
             List<String[]> chunk = labelled.subList(from, Math.min(labelled.size(), from + 32));
             chunk.forEach(example -> instances.add(example[1]));
-            JsonObject body = new JsonObject();
-            body.add("instances", instances);
+            ObjectNode body = JSON.createObjectNode();
+            body.set("instances", instances);
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(
                             "http://127.0.0.1:" + gatewayPort + "/v1/models/sentiment:predict"))
                     .header("content-type", "application/json").header("x-api-key", API_KEY)
@@ -174,9 +174,9 @@ class ContainerImagesTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             track = response.headers().firstValue("x-model-track").orElse(null);
-            JsonArray predictions = JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("predictions");
+            JsonNode predictions = JSON.readTree(response.body()).get("predictions");
             for (int i = 0; i < chunk.size(); i++) {
-                if (predictions.get(i).getAsJsonObject().get("label").getAsString().equals(chunk.get(i)[0])) {
+                if (predictions.get(i).get("label").asText().equals(chunk.get(i)[0])) {
                     correct++;
                 }
             }
@@ -219,13 +219,12 @@ class ContainerImagesTest {
     @Test
     void imagesAreLeanNonRootAndLabelled() throws Exception {
         for (Workload workload : List.of(server, gateway)) {
-            JsonObject config = JsonParser.parseString(podman("image", "inspect", workload.image())).getAsJsonArray()
-                    .get(0).getAsJsonObject().getAsJsonObject("Config");
-            assertEquals("10001:10001", config.get("User").getAsString());
-            JsonObject labels = config.getAsJsonObject("Labels");
+            JsonNode config = inspect(workload.image()).get("Config");
+            assertEquals("10001:10001", config.get("User").asText());
+            JsonNode labels = config.get("Labels");
             assertEquals(workload.image().substring(workload.image().lastIndexOf(':') + 1),
-                    labels.get("org.opencontainers.image.version").getAsString(), "the tag is the version built");
-            assertFalse(labels.get("org.opencontainers.image.revision").getAsString().isBlank());
+                    labels.get("org.opencontainers.image.version").asText(), "the tag is the version built");
+            assertFalse(labels.get("org.opencontainers.image.revision").asText().isBlank());
             assertTrue(labels.has("org.opencontainers.image.source"));
             List<String> probe = new ArrayList<>(List.of("run", "--rm", "--network", "host"));
             probe.addAll(SANDBOX_LIMITS);
@@ -234,11 +233,10 @@ class ContainerImagesTest {
             String tools = podman(probe.toArray(String[]::new));
             assertEquals("0", tools.strip(), workload.image() + " carries build tools or sources: " + tools);
             List<String> layers = new ArrayList<>();
-            for (JsonElement layer : JsonParser.parseString(podman("history", "--format", "json", workload.image())).getAsJsonArray()) {
-                JsonObject entry = layer.getAsJsonObject();
-                long size = entry.get("size").getAsLong();
+            for (JsonNode entry : JSON.readTree(podman("history", "--format", "json", workload.image()))) {
+                long size = entry.get("size").asLong();
                 if (size > 0) {
-                    String createdBy = entry.get("CreatedBy").getAsString();
+                    String createdBy = entry.get("CreatedBy").asText();
                     layers.add(String.format(Locale.ROOT, "%.1f MB %s", size / 1e6,
                             createdBy.contains("COPY dir") ? "COPY dir" : createdBy.contains("COPY file") ? "COPY file"
                             : createdBy.contains("ArchiveClassesAtExit") ? "class archive" : "base"));
@@ -265,19 +263,18 @@ class ContainerImagesTest {
             }
             assertTrue(Boolean.TRUE.equals(mount.get("readOnly")), mount.get("name") + " is mounted read-only");
             String[] folder = ((String) mount.get("mountPath")).split("/");
-            JsonObject image = JsonParser.parseString(podman("image", "inspect", MODEL_IMAGES.get(reference)))
-                    .getAsJsonArray().get(0).getAsJsonObject();
-            JsonObject labels = image.getAsJsonObject("Config").getAsJsonObject("Labels");
-            assertEquals(folder[folder.length - 2], labels.get("dev.inference.model.name").getAsString(), reference);
-            assertEquals(folder[folder.length - 1], labels.get("dev.inference.model.version").getAsString(), reference);
-            assertTrue(List.of(labels.get("dev.inference.model.files").getAsString().split("; ")).stream()
+            JsonNode image = inspect(MODEL_IMAGES.get(reference));
+            JsonNode labels = image.get("Config").get("Labels");
+            assertEquals(folder[folder.length - 2], labels.get("dev.inference.model.name").asText(), reference);
+            assertEquals(folder[folder.length - 1], labels.get("dev.inference.model.version").asText(), reference);
+            assertTrue(List.of(labels.get("dev.inference.model.files").asText().split("; ")).stream()
                     .anyMatch(file -> file.matches("[0-9a-f]{64}  model\\.onnx")),
                     reference + " lists its files' digests: " + labels.get("dev.inference.model.files"));
-            assertEquals(folder[folder.length - 2], labels.get("org.opencontainers.image.title").getAsString());
-            assertEquals(folder[folder.length - 1], labels.get("org.opencontainers.image.version").getAsString());
-            assertEquals(1, image.getAsJsonObject("RootFS").getAsJsonArray("Layers").size(), reference + " is one layer");
+            assertEquals(folder[folder.length - 2], labels.get("org.opencontainers.image.title").asText());
+            assertEquals(folder[folder.length - 1], labels.get("org.opencontainers.image.version").asText());
+            assertEquals(1, image.get("RootFS").get("Layers").size(), reference + " is one layer");
             FIGURES.add(String.format(Locale.ROOT, "%s: %.1f MB, one layer, pushed and pulled by digest as %s", reference,
-                    image.get("Size").getAsLong() / 1e6, MODEL_IMAGES.get(reference)));
+                    image.get("Size").asLong() / 1e6, MODEL_IMAGES.get(reference)));
         }
     }
 
@@ -289,9 +286,8 @@ class ContainerImagesTest {
     @Test
     void aModelImageWhoseFilesChangedIsRefusedAtStartInOneLine() throws Exception {
         String reference = MODEL_IMAGES.keySet().iterator().next();
-        JsonObject labels = JsonParser.parseString(podman("image", "inspect", MODEL_IMAGES.get(reference))).getAsJsonArray()
-                .get(0).getAsJsonObject().getAsJsonObject("Config").getAsJsonObject("Labels");
-        String file = labels.get("dev.inference.model.files").getAsString().split("; ")[0].split("  ", 2)[1];
+        JsonNode labels = inspect(MODEL_IMAGES.get(reference)).get("Config").get("Labels");
+        String file = labels.get("dev.inference.model.files").asText().split("; ")[0].split("  ", 2)[1];
         Path context = Files.createDirectories(dir.resolve("tampered"));
         Files.writeString(context.resolve("replacement"), "not what was built\n");
         Files.writeString(context.resolve("Containerfile"), "FROM " + MODEL_IMAGES.get(reference) + "\nCOPY replacement /" + file + "\n");
@@ -324,13 +320,14 @@ class ContainerImagesTest {
      */
     @Test
     void theServerImageLoadsItsClassesFromItsClassDataSharingArchive() throws Exception {
-        JsonArray entrypoint = JsonParser.parseString(podman("image", "inspect", server.image())).getAsJsonArray()
-                .get(0).getAsJsonObject().getAsJsonObject("Config").getAsJsonArray("Entrypoint");
+        JsonNode entrypoint = inspect(server.image()).get("Config").get("Entrypoint");
         List<String> command = new ArrayList<>(List.of("run", "--rm", "--network", "host"));
         command.addAll(SANDBOX_LIMITS);
-        command.addAll(List.of("--entrypoint", entrypoint.get(0).getAsString(), server.image(),
+        command.addAll(List.of("--entrypoint", entrypoint.get(0).asText(), server.image(),
                 "-Xshare:on", "-Xlog:class+load=info"));
-        entrypoint.asList().stream().skip(1).map(JsonElement::getAsString).forEach(command::add);
+        for (int i = 1; i < entrypoint.size(); i++) {
+            command.add(entrypoint.get(i).asText());
+        }
         command.add("--version");
         String output = podman(command.toArray(String[]::new));
         assertTrue(output.contains("dev.inference.server.InferenceServerMain source: shared objects file"),
@@ -383,9 +380,12 @@ class ContainerImagesTest {
             awaitServing(port, "", server.startupBudget());
             String index = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/v2/repository/index"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).body();
-            long ready = JsonParser.parseString(index).getAsJsonArray().asList().stream()
-                    .filter(entry -> entry.getAsJsonObject().has("version")
-                            && entry.getAsJsonObject().get("state").getAsString().equals("READY")).count();
+            long ready = 0;
+            for (JsonNode entry : JSON.readTree(index)) {
+                if (entry.has("version") && entry.get("state").asText().equals("READY")) {
+                    ready++;
+                }
+            }
             assertEquals(MODEL_IMAGES.size(), ready, index);
             FIGURES.add("model-copy component: " + copied.size() + " init containers, then " + ready + " versions READY: " + copied);
         } finally {
@@ -594,6 +594,12 @@ class ContainerImagesTest {
     }
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What {@code podman image inspect} says of one image. */
+    private static JsonNode inspect(String image) throws Exception {
+        return JSON.readTree(podman("image", "inspect", image)).get(0);
+    }
 
     private static String get(int port, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),

@@ -1,7 +1,7 @@
 package dev.inference.rollouts;
 
 
-import com.google.gson.Gson;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inference.server.Required;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,8 +88,8 @@ final class SchemaCatalog {
     }
 
     @SuppressWarnings("unchecked")
-    private void addJsonSchema(String json) {
-        Map<String, Object> schema = new Gson().fromJson(json, Map.class);
+    private void addJsonSchema(String json) throws IOException {
+        Map<String, Object> schema = new ObjectMapper().readValue(json, Map.class);
         for (Map<String, Object> gvk : (List<Map<String, Object>>) schema.get("x-kubernetes-group-version-kind")) {
             String group = (String) gvk.get("group");
             String apiVersion = group.isEmpty() ? (String) gvk.get("version") : group + "/" + gvk.get("version");
