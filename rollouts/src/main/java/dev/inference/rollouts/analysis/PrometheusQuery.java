@@ -1,9 +1,7 @@
 package dev.inference.rollouts.analysis;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -18,6 +16,8 @@ import java.util.List;
 /** Instant queries against Prometheus' HTTP API; a result is one value per series, as Argo sees it. */
 public final class PrometheusQuery {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String address;
 
@@ -30,26 +30,26 @@ public final class PrometheusQuery {
         URI uri = URI.create(address + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        JsonObject body = JsonParser.parseString(response.body()).getAsJsonObject();
-        if (response.statusCode() != 200 || !"success".equals(body.get("status").getAsString())) {
+        JsonNode body = JSON.readTree(response.body());
+        if (response.statusCode() != 200 || !"success".equals(body.path("status").asText())) {
             throw new IOException("Prometheus refused the query: " + body.get("error"));
         }
-        JsonObject data = body.getAsJsonObject("data");
+        JsonNode data = body.get("data");
         List<Double> values = new ArrayList<>();
-        switch (data.get("resultType").getAsString()) {
+        switch (data.get("resultType").asText()) {
             case "vector" -> {
-                for (JsonElement sample : data.getAsJsonArray("result")) {
-                    values.add(number(sample.getAsJsonObject().getAsJsonArray("value")));
+                for (JsonNode sample : data.get("result")) {
+                    values.add(number(sample.get("value")));
                 }
             }
-            case "scalar" -> values.add(number(data.getAsJsonArray("result")));
+            case "scalar" -> values.add(number(data.get("result")));
             default -> throw new IOException("unsupported result type " + data.get("resultType"));
         }
         return values;
     }
 
-    private static double number(JsonArray timeAndValue) {
-        String value = timeAndValue.get(1).getAsString();
+    private static double number(JsonNode timeAndValue) {
+        String value = timeAndValue.get(1).asText();
         return switch (value) {
             case "NaN" -> Double.NaN;
             case "+Inf" -> Double.POSITIVE_INFINITY;
