@@ -10,6 +10,7 @@ import com.linecorp.armeria.server.file.FileService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
+import dev.inference.api.HealthServices;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.gateway.access.Authenticator;
 import dev.inference.gateway.access.ModelAccess;
@@ -33,7 +34,6 @@ import dev.inference.gateway.ratelimit.RateLimiter;
 import dev.inference.gateway.routing.TrackRouter;
 import dev.inference.gateway.routing.Upstream;
 import dev.inference.gateway.shadow.ShadowComparison;
-import inference.GRPCInferenceServiceGrpc;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -126,9 +126,7 @@ public final class GatewayServer implements AutoCloseable {
         // does not hold the start-up for longer than this.
         router.upstreams().forEach(upstream -> upstream.awaitFirstCheck(Duration.ofSeconds(3)));
         HealthStatusManager health = new HealthStatusManager();
-        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-        health.setStatus(InferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-        health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        HealthServices.NAMES.forEach(service -> health.setStatus(service, ServingStatus.SERVING));
 
         Authenticator authenticator = Authenticator.of(Optional.ofNullable(config.apiKeysFile), Optional.ofNullable(config.jwks),
                 Optional.ofNullable(config.jwtIssuer), Optional.ofNullable(config.jwtAudience), metrics);

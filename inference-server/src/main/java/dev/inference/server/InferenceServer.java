@@ -2,7 +2,7 @@ package dev.inference.server;
 
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import dev.inference.api.v1.InferenceServiceGrpc;
+import dev.inference.api.HealthServices;
 import dev.inference.platform.ManifestVersion;
 import dev.inference.server.api.DocumentedSchema;
 import dev.inference.server.api.FaultInjection;
@@ -19,7 +19,6 @@ import dev.inference.server.registry.ModelLoader;
 import dev.inference.server.registry.ModelRegistry;
 import dev.inference.server.registry.RepositoryControl;
 import dev.inference.server.track.TrackSource;
-import inference.GRPCInferenceServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -279,9 +278,7 @@ public final class InferenceServer {
     }
 
     private void setHealth(ServingStatus status) {
-        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
-        health.setStatus(InferenceServiceGrpc.SERVICE_NAME, status);
-        health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, status);
+        HealthServices.NAMES.forEach(service -> health.setStatus(service, status));
     }
 
 
