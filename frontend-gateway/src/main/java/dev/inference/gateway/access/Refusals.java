@@ -38,7 +38,7 @@ public final class Refusals {
                     .build();
             return HttpResponse.of(headers);
         }
-        HttpStatus status = RestErrors.httpStatus(code);
+        HttpStatus status = RestErrors.httpStatus(ctx, code.toStatus());
         String path = request.path();
         AggregatedHttpResponse body = path.equals(OpenInferenceRestService.PREFIX) || path.startsWith(OpenInferenceRestService.PREFIX + "/")
                 ? OpenInferenceRestService.renderStatus(status, request.method().name(), path, message)

@@ -85,7 +85,7 @@ public final class RepositoryAdminService implements HttpService {
                 Boolean ready = readyOnly(body.contentUtf8());
                 return ready == null ? done(error(HttpStatus.BAD_REQUEST,
                         "expected an empty body or a JSON object such as {\"ready\": true}"))
-                        : call(stub.repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(ready).build()),
+                        : call(ctx, stub.repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(ready).build()),
                                 index -> HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, RepositoryIndexJson.of(index)));
             });
         }
@@ -101,17 +101,18 @@ public final class RepositoryAdminService implements HttpService {
         ListenableFuture<?> change = load
                 ? stub.repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName(model).build())
                 : stub.repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName(model).build());
-        return call(change, done -> HttpResponse.of(HttpStatus.OK));
+        return call(ctx, change, done -> HttpResponse.of(HttpStatus.OK));
     }
 
-    private static <T> CompletableFuture<HttpResponse> call(ListenableFuture<T> call, Function<T, HttpResponse> answer) {
+    private static <T> CompletableFuture<HttpResponse> call(ServiceRequestContext ctx, ListenableFuture<T> call,
+            Function<T, HttpResponse> answer) {
         CompletableFuture<HttpResponse> response = new CompletableFuture<>();
         call.addListener(() -> {
             try {
                 response.complete(answer.apply(call.get()));
             } catch (Exception e) {
                 Status status = Status.fromThrowable(e);
-                response.complete(error(RestErrors.httpStatus(status.getCode()), status.getDescription() != null
+                response.complete(error(RestErrors.httpStatus(ctx, status), status.getDescription() != null
                         ? status.getDescription() : status.getCode().toString()));
             }
         }, Runnable::run);

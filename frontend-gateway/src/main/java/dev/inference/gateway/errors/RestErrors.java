@@ -12,6 +12,7 @@ import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import com.linecorp.armeria.server.grpc.UnframedGrpcStatusMappingFunction;
 import dev.inference.gateway.openai.OpenAiEmbeddings;
 import dev.inference.gateway.openinference.OpenInferenceRestService;
 import io.grpc.Status;
@@ -24,6 +25,8 @@ import java.util.Locale;
  */
 public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHandler {
 
+    private static final UnframedGrpcStatusMappingFunction STATUS_MAPPING = UnframedGrpcStatusMappingFunction.of();
+
     private final RestRoutes routes;
 
     /** @param routes the REST routes, whose methods a 405 names in {@code Allow} */
@@ -35,7 +38,7 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
     @Override
     public HttpResponse handle(ServiceRequestContext ctx, Status status, AggregatedHttpResponse response) {
         String message = status.getDescription() != null ? status.getDescription() : defaultMessage(status.getCode());
-        return json(httpStatus(status.getCode()), status.getCode(), message).toHttpResponse();
+        return json(httpStatus(ctx, status), status.getCode(), message).toHttpResponse();
     }
 
     @Override
@@ -111,23 +114,16 @@ public final class RestErrors implements UnframedGrpcErrorHandler, ServerErrorHa
         return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8, body.toString());
     }
 
-    /** The HTTP status of a gRPC code, as the gRPC-HTTP mapping (and the API contract) has it. */
-    public static HttpStatus httpStatus(Status.Code code) {
-        return switch (code) {
-            case OK -> HttpStatus.OK;
-            case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE -> HttpStatus.BAD_REQUEST;
-            case UNAUTHENTICATED -> HttpStatus.UNAUTHORIZED;
-            case PERMISSION_DENIED -> HttpStatus.FORBIDDEN;
-            case NOT_FOUND -> HttpStatus.NOT_FOUND;
-            case ALREADY_EXISTS, ABORTED -> HttpStatus.CONFLICT;
-            case RESOURCE_EXHAUSTED -> HttpStatus.TOO_MANY_REQUESTS;
-            case CANCELLED -> HttpStatus.valueOf(499);
-            case UNIMPLEMENTED -> HttpStatus.NOT_IMPLEMENTED;
-            case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
-            case DEADLINE_EXCEEDED -> HttpStatus.GATEWAY_TIMEOUT;
-            default -> HttpStatus.INTERNAL_SERVER_ERROR;
-        };
+    /**
+     * The HTTP status of a call's gRPC status: Armeria's own mapping for unframed gRPC, Google's
+     * {@code code.proto} table (the API contract, docs/api.md), which also tells a call its server
+     * timed out (503) from one whose client went away (499).
+     */
+    public static HttpStatus httpStatus(ServiceRequestContext ctx, Status status) {
+        HttpStatus mapped = STATUS_MAPPING.apply(ctx, status, null);
+        return mapped != null && !mapped.equals(HttpStatus.UNKNOWN) ? mapped : HttpStatus.INTERNAL_SERVER_ERROR;
     }
+
 
     private static Status.Code grpcCode(HttpStatus status) {
         return switch (status.code()) {

@@ -67,7 +67,7 @@ public final class OpenAiEmbeddings {
                         (upstream, attempt) -> attempt.configure(upstream.inference()).embed(embed),
                         answer -> afterEmbed.accept(embed, answer))
                 .handle((answer, failure) -> failure == null ? ok(answer, request.base64)
-                        : failed(Status.fromThrowable(failure)).toHttpResponse());
+                        : failed(ctx, Status.fromThrowable(failure)).toHttpResponse());
     }
 
     /** The body's fields, checked. */
@@ -191,9 +191,9 @@ public final class OpenAiEmbeddings {
         return Base64.getEncoder().encodeToString(bytes.array());
     }
 
-    private static AggregatedHttpResponse failed(Status status) {
+    private static AggregatedHttpResponse failed(ServiceRequestContext ctx, Status status) {
         String message = status.getDescription() != null ? status.getDescription() : status.getCode().name();
-        return error(RestErrors.httpStatus(status.getCode()), message, null);
+        return error(RestErrors.httpStatus(ctx, status), message, null);
     }
 
     /**

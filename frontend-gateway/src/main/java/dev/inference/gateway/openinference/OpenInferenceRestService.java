@@ -182,7 +182,7 @@ public final class OpenInferenceRestService {
                 return ok.apply(answer);
             }
             Status status = Status.fromThrowable(error);
-            return error(RestErrors.httpStatus(status.getCode()),
+            return error(RestErrors.httpStatus(ctx, status),
                     status.getDescription() != null ? status.getDescription() : status.getCode().name()).toHttpResponse();
         });
     }
