@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
 import dev.inference.server.DjlOffline;
+import dev.inference.server.FreePorts;
 import dev.inference.server.InferenceServer;
 import dev.inference.server.ServerConfig;
 import io.grpc.ManagedChannel;
@@ -47,7 +48,7 @@ class LiveAlertingTest {
         String alertmanagerBinary = Tools.require("prometheus-alertmanager");
         DjlOffline.enforce();
         try (NotificationReceiver receiver = new NotificationReceiver()) {
-            int alertmanagerPort = Tools.freePort();
+            int alertmanagerPort = FreePorts.next();
             Path amConfig = Tools.alertmanagerConfig(dir.resolve("alertmanager"), receiver.url("/pagerduty"),
                     receiver.url("/slack"), ROUTING_KEY,
                     "group_wait: 30s", "group_wait: 1s", "group_interval: 5m", "group_interval: 1s");
@@ -55,8 +56,8 @@ class LiveAlertingTest {
                     "--config.file=" + amConfig, "--storage.path=" + dir.resolve("alertmanager-data"),
                     "--web.listen-address=127.0.0.1:" + alertmanagerPort, "--cluster.listen-address=");
 
-            int grpcPort = Tools.freePort();
-            int metricsPort = Tools.freePort();
+            int grpcPort = FreePorts.next();
+            int metricsPort = FreePorts.next();
             server = startCanary(grpcPort, metricsPort, "--inject-latency-ms", "500");
             startPrometheus(prometheusBinary, metricsPort, alertmanagerPort);
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
@@ -163,7 +164,7 @@ class LiveAlertingTest {
                 """.formatted(alertmanagerPort, metricsPort));
         prometheus = Tools.start(dir.resolve("prometheus.log"), binary,
                 "--config.file=" + dir.resolve("prometheus.yml"), "--storage.tsdb.path=" + dir.resolve("prometheus-data"),
-                "--web.listen-address=127.0.0.1:" + Tools.freePort());
+                "--web.listen-address=127.0.0.1:" + FreePorts.next());
     }
 
     private static String title(JsonObject slack) {

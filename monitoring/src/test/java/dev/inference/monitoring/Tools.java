@@ -1,9 +1,7 @@
 package dev.inference.monitoring;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import dev.inference.server.Required;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +27,7 @@ final class Tools {
         Path path = Path.of("/usr/bin", tool);
         String missing = tool + " is not installed (Debian packages prometheus and prometheus-alertmanager;"
                 + " .ci/run installs them)";
-        if ("true".equals(System.getenv("CI")) && !Files.isExecutable(path)) {
-            throw new AssertionError("CI=true and " + missing);
-        }
-        assumeTrue(Files.isExecutable(path), missing);
+        Required.that(Files.isExecutable(path), missing);
         return path.toString();
     }
 
@@ -49,12 +44,6 @@ final class Tools {
     /** Starts a long-running tool with its output in a log file. */
     static Process start(Path log, String... command) throws IOException {
         return new ProcessBuilder(List.of(command)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /**
