@@ -23,7 +23,7 @@ logs=target/local-platform
 export OPT_OUT_TRACKING=true
 
 stale() {
-  [[ ! -f $1 ]] || [[ -n $(find proto inference-server frontend-gateway pom.xml -newer "$1" \
+  [[ ! -f $1 ]] || [[ -n $(find proto platform inference-server frontend-gateway pom.xml -newer "$1" \
       \( -name '*.java' -o -name '*.proto' -o -name 'pom.xml' -o -path '*/resources/*' -o -path '*/model-repository/*' \) \
       -not -path '*/target/*' -print -quit) ]]
 }
