@@ -9,6 +9,7 @@ import com.linecorp.armeria.client.endpoint.healthcheck.HealthCheckerContext;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.util.AsyncCloseable;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -56,6 +57,8 @@ public final class GrpcHealthCheckedEndpointGroupBuilder
         private final boolean anyAnswer;
         private volatile boolean closed;
         private volatile ScheduledFuture<?> next;
+        /** Whether the last check ran out of its deadline; checks run one after another. */
+        private volatile boolean lastTimedOut;
 
         Checker(HealthCheckerContext ctx, boolean anyAnswer) {
             this.ctx = ctx;
@@ -72,11 +75,23 @@ public final class GrpcHealthCheckedEndpointGroupBuilder
                     .check(HealthCheckRequest.getDefaultInstance()), new FutureCallback<HealthCheckResponse>() {
                         @Override
                         public void onSuccess(HealthCheckResponse response) {
+                            lastTimedOut = false;
                             done(anyAnswer || response.getStatus() == ServingStatus.SERVING ? 1 : 0, null);
                         }
 
                         @Override
                         public void onFailure(Throwable error) {
+                            boolean timedOut = Status.fromThrowable(error).getCode() == Status.Code.DEADLINE_EXCEEDED;
+                            boolean firstTimeout = timedOut && !lastTimedOut;
+                            lastTimedOut = timedOut;
+                            if (firstTimeout) {
+                                // A server too busy to answer one check in time is still serving (a
+                                // neighbour's start-up on the same cores is enough): one late answer
+                                // leaves its health as it was, two in a row take it out. A refused or
+                                // reset connection, or a NOT_SERVING answer, counts at once.
+                                scheduleNext();
+                                return;
+                            }
                             done(0, error);
                         }
                     }, MoreExecutors.directExecutor());
@@ -88,7 +103,13 @@ public final class GrpcHealthCheckedEndpointGroupBuilder
             }
             // The one-argument updateHealth is unsupported by Armeria's own context.
             ctx.updateHealth(health, null, null, cause);
-            next = ctx.executor().schedule(this::check, ctx.nextDelayMillis(), TimeUnit.MILLISECONDS);
+            scheduleNext();
+        }
+
+        private void scheduleNext() {
+            if (!closed) {
+                next = ctx.executor().schedule(this::check, ctx.nextDelayMillis(), TimeUnit.MILLISECONDS);
+            }
         }
 
         @Override
