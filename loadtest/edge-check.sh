@@ -5,7 +5,9 @@
 # so that the gateway's own cost is not lost in the model's. The inference server and the gateway
 # run on the last CPU, the load generator and Redis on the others; each gateway is warmed for WARMUP
 # seconds, then measured for SECONDS_MEASURED; configurations interleave over ROUNDS rounds.
-# Prints the gateway's CPU per call (from /proc) and the calls' p50 and p99.
+# Prints the gateway's CPU per call (from /proc) and the calls' p50 and p99. CONFIGS picks the
+# configurations (default "off jwt-redis"; also jwt, local, redis); GATEWAY_JAVA_OPTS is passed to the
+# gateway's JVM, say a flight recording.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-loadtest/target/edge-check}; ROUNDS=${ROUNDS:-3}; WARMUP=${WARMUP:-20}; SECONDS_MEASURED=${SECONDS_MEASURED:-15}
@@ -38,15 +40,15 @@ OPT_OUT_TRACKING=true taskset -c $server_cpu java -jar "$SERVER_JAR" --host 127.
   --model-repository "$OUT/repository" > "$OUT/server.log" 2>&1 &
 server=$!
 taskset -c $client_cpu redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no > "$OUT/redis.log" 2>&1 &
-redis=$!
-trap 'kill $server $redis 2>/dev/null || true' EXIT
+redis_pid=$!
+trap 'kill $server $redis_pid 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$mport/healthz" >/dev/null; do sleep 0.5; done
 
 run() { # name, gateway flags...
   local name=$1; shift
   local gport gmport pid
   gport=$(free_port); gmport=$(free_port)
-  taskset -c $server_cpu java -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$gport" --management-port "$gmport" \
+  taskset -c $server_cpu java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$gport" --management-port "$gmport" \
     --upstream "127.0.0.1:$port" "$@" > "$OUT/gateway-$name.log" 2>&1 &
   pid=$!
   until curl -sf "http://127.0.0.1:$gmport/internal/health" >/dev/null; do sleep 0.5; done
@@ -67,8 +69,18 @@ print(f"{sys.argv[2]} gateway_cpu_us_per_call={sys.argv[3]} calls_per_s={result[
       f" p50_ms={latency['p50']:.3f} p99_ms={latency['p99']:.3f} outcomes={outcomes}")
 PY
 }
+jwt=(--jwks "$OUT/jwks.json" --jwt-issuer https://id.bench.test/ --jwt-audience inference-platform)
+limit=(--rate-limit 1000000 --rate-limit-burst 1000000)
+shared_limit=("${limit[@]}" --redis "redis://127.0.0.1:$redis_port")
 for round in $(seq 1 "$ROUNDS"); do
-  run "off-r$round"
-  run "jwt-redis-r$round" --jwks "$OUT/jwks.json" --jwt-issuer https://id.bench.test/ --jwt-audience inference-platform \
-    --rate-limit 1000000 --rate-limit-burst 1000000 --redis "redis://127.0.0.1:$redis_port"
+  for config in ${CONFIGS:-off jwt-redis}; do
+    case $config in
+      off) run "off-r$round" ;;
+      jwt) run "jwt-r$round" "${jwt[@]}" ;;
+      local) run "local-r$round" "${limit[@]}" ;;
+      redis) run "redis-r$round" "${shared_limit[@]}" ;;
+      jwt-redis) run "jwt-redis-r$round" "${jwt[@]}" "${shared_limit[@]}" ;;
+      *) echo "unknown configuration $config (off, jwt, local, redis, jwt-redis)" >&2; exit 2 ;;
+    esac
+  done
 done
