@@ -1,183 +1,350 @@
 package dev.inference.gateway;
 
+import static dev.inference.platform.SettingChecks.nonBlank;
+import static dev.inference.platform.SettingChecks.portNumber;
+import static dev.inference.platform.SettingChecks.require;
+
 import dev.inference.gateway.ratelimit.Limit;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
-import picocli.CommandLine.Option;
 
 /**
- * Every setting of the gateway. Each flag may also come from the environment variable named in
- * its description; a flag on the command line wins.
+ * Every setting of the gateway, as an immutable value. The {@link Builder} checks each setting
+ * where it is set, and {@link Builder#build()} the ones that go together; messages name the flag,
+ * the setting's one name everywhere. {@link GatewayFlags} fills a builder from the command line and
+ * the environment; code and tests fill it directly.
  *
- * <p>Mesh mode ({@code --upstream}) sends everything to one address and lets Istio split traffic;
- * local mode ({@code --stable} and {@code --canary}) splits by weight itself.
+ * <p>Mesh mode ({@code upstream}) sends everything to one address and lets Istio split traffic;
+ * local mode ({@code stable} and {@code canary}) splits by weight itself.
  */
 public final class GatewayConfig {
 
-    @Option(names = "--host", defaultValue = "${env:GATEWAY_HOST:-0.0.0.0}",
-            description = "Address to bind [GATEWAY_HOST] (default: ${DEFAULT-VALUE}).")
-    String host;
+    // The defaults, once: the builder starts from them and the flags' --help and docs show them.
+    static final String DEFAULT_HOST = "0.0.0.0";
+    static final int DEFAULT_PORT = 8080;
+    static final int DEFAULT_MANAGEMENT_PORT = 0;
+    static final int DEFAULT_CANARY_WEIGHT = 0;
+    static final int DEFAULT_SHADOW_PERCENT = 0;
+    static final double DEFAULT_SHADOW_MIN_COSINE = 0.95;
+    static final int DEFAULT_SHADOW_MAX_IN_FLIGHT = 64;
+    static final long DEFAULT_PIN_TTL_SECONDS = 3600;
+    static final long DEFAULT_TIMEOUT_MS = 10_000;
+    static final long DEFAULT_DEADLINE_MARGIN_MS = 20;
+    static final int DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+    static final int DEFAULT_RATE_LIMIT = 0;
+    static final long DEFAULT_RATE_LIMIT_BURST = 0;
+    static final int DEFAULT_RATE_LIMIT_REPLICAS = 2;
 
-    @Option(names = "--port", defaultValue = "${env:GATEWAY_PORT:-8080}",
-            description = "Port for UI, REST, gRPC, metrics; 0 picks a free one [GATEWAY_PORT] (default: ${DEFAULT-VALUE}).")
-    int port;
+    private final Builder settings;
 
-    @Option(names = "--management-port", defaultValue = "${env:GATEWAY_MANAGEMENT_PORT:-0}",
-            description = "A second port with only /metrics, /internal/health and gRPC health, for Prometheus and"
-                    + " probes outside the sidecar; 0 opens none [GATEWAY_MANAGEMENT_PORT] (default: ${DEFAULT-VALUE}).")
-    int managementPort;
+    private GatewayConfig(Builder builder) {
+        this.settings = builder.copy();
+    }
 
-    @Option(names = "--upstream", defaultValue = "${env:GATEWAY_UPSTREAM}",
-            description = "Mesh mode: the inference service's host:port [GATEWAY_UPSTREAM].")
-    String upstream;
+    /** Every setting at its default; a routing mode must still be chosen. */
+    public static Builder builder() {
+        return new Builder();
+    }
 
-    @Option(names = "--stable", defaultValue = "${env:GATEWAY_STABLE}",
-            description = "Local mode: host:port of the stable inference server [GATEWAY_STABLE].")
-    String stable;
+    public String host() {
+        return settings.host;
+    }
 
-    @Option(names = "--canary", defaultValue = "${env:GATEWAY_CANARY}",
-            description = "Local mode: host:port of the canary inference server [GATEWAY_CANARY].")
-    String canary;
+    public int port() {
+        return settings.port;
+    }
 
-    @Option(names = "--canary-weight", defaultValue = "${env:GATEWAY_CANARY_WEIGHT:-0}",
-            description = "Local mode: percent of unpinned requests sent to the canary [GATEWAY_CANARY_WEIGHT].")
-    int canaryWeight;
+    /** 0: no management port. */
+    public int managementPort() {
+        return settings.managementPort;
+    }
 
-    @Option(names = "--shadow-percent", defaultValue = "${env:GATEWAY_SHADOW_PERCENT:-0}",
-            description = "Percent of unpinned model calls also sent, once answered, to the other track, whose answers"
-                    + " are compared with the client's [GATEWAY_SHADOW_PERCENT] (default: ${DEFAULT-VALUE}).")
-    double shadowPercent;
+    public boolean localMode() {
+        return settings.upstream == null;
+    }
 
-    @Option(names = "--shadow-min-cosine", defaultValue = "${env:GATEWAY_SHADOW_MIN_COSINE:-0.95}",
-            description = "The least cosine at which a shadowed embedding agrees with the answer's for the same text"
-                    + " [GATEWAY_SHADOW_MIN_COSINE] (default: ${DEFAULT-VALUE}).")
-    double shadowMinCosine;
+    /** Mesh mode's inference service, host:port. */
+    public Optional<String> upstream() {
+        return Optional.ofNullable(settings.upstream);
+    }
 
-    @Option(names = "--shadow-max-in-flight", defaultValue = "${env:GATEWAY_SHADOW_MAX_IN_FLIGHT:-64}",
-            description = "Most shadow calls under way at once; more are skipped, never queued"
-                    + " [GATEWAY_SHADOW_MAX_IN_FLIGHT] (default: ${DEFAULT-VALUE}).")
-    int shadowMaxInFlight;
+    /** Local mode's stable server, host:port. */
+    public Optional<String> stable() {
+        return Optional.ofNullable(settings.stable);
+    }
 
-    @Option(names = "--pin-ttl-seconds", defaultValue = "${env:GATEWAY_PIN_TTL_SECONDS:-3600}",
-            description = "Lifetime of the model-track cookie [GATEWAY_PIN_TTL_SECONDS] (default: ${DEFAULT-VALUE}).")
-    long pinTtlSeconds;
+    /** Local mode's canary server, host:port. */
+    public Optional<String> canary() {
+        return Optional.ofNullable(settings.canary);
+    }
 
-    @Option(names = "--default-timeout-ms", defaultValue = "${env:GATEWAY_DEFAULT_TIMEOUT_MS:-10000}",
-            description = "Deadline of calls that bring none (REST without grpc-timeout)"
-                    + " [GATEWAY_DEFAULT_TIMEOUT_MS] (default: ${DEFAULT-VALUE}).")
-    long defaultTimeoutMillis;
+    public int canaryWeight() {
+        return settings.canaryWeight;
+    }
 
-    @Option(names = "--deadline-margin-ms", defaultValue = "${env:GATEWAY_DEADLINE_MARGIN_MS:-20}",
-            description = "Subtracted from the remaining deadline before forwarding, for the way back"
-                    + " [GATEWAY_DEADLINE_MARGIN_MS] (default: ${DEFAULT-VALUE}).")
-    long deadlineMarginMillis;
+    public double shadowPercent() {
+        return settings.shadowPercent;
+    }
 
-    @Option(names = "--max-request-bytes", defaultValue = "${env:GATEWAY_MAX_REQUEST_BYTES:-1048576}",
-            description = "Largest request body; larger is 413 [GATEWAY_MAX_REQUEST_BYTES] (default: ${DEFAULT-VALUE}).")
-    int maxRequestBytes;
+    public double shadowMinCosine() {
+        return settings.shadowMinCosine;
+    }
 
-    @Option(names = "--admin-token", defaultValue = "${env:GATEWAY_ADMIN_TOKEN}",
-            description = "Bearer token for /admin; without one, /admin answers loopback clients only"
-                    + " [GATEWAY_ADMIN_TOKEN].")
-    String adminToken;
+    public int shadowMaxInFlight() {
+        return settings.shadowMaxInFlight;
+    }
 
-    @Option(names = "--jwks", defaultValue = "${env:GATEWAY_JWKS}",
-            description = "JWKS of the keys that sign accepted JWTs (RS256, ES256): an https:// URL, fetched, cached and"
-                    + " refetched for an unknown key id, or a file; needs --jwt-issuer and --jwt-audience [GATEWAY_JWKS].")
-    String jwks;
+    public Duration pinTtl() {
+        return settings.pinTtl;
+    }
 
-    @Option(names = "--jwt-issuer", defaultValue = "${env:GATEWAY_JWT_ISSUER}",
-            description = "The 'iss' an accepted JWT must have [GATEWAY_JWT_ISSUER].")
-    String jwtIssuer;
+    /** The deadline of calls that bring none. */
+    public Duration defaultTimeout() {
+        return settings.defaultTimeout;
+    }
 
-    @Option(names = "--jwt-audience", defaultValue = "${env:GATEWAY_JWT_AUDIENCE}",
-            description = "An 'aud' an accepted JWT must have [GATEWAY_JWT_AUDIENCE].")
-    String jwtAudience;
+    public Duration deadlineMargin() {
+        return settings.deadlineMargin;
+    }
 
-    @Option(names = "--api-keys-file", defaultValue = "${env:GATEWAY_API_KEYS_FILE}",
-            description = "API keys, one client a line: '<client-id> <sha256 hex of the key> [models=a,b] [admin]';"
-                    + " re-read when it changes [GATEWAY_API_KEYS_FILE].")
-    Path apiKeysFile;
+    public int maxRequestBytes() {
+        return settings.maxRequestBytes;
+    }
 
-    @Option(names = "--rate-limit", defaultValue = "${env:GATEWAY_RATE_LIMIT:-0}",
-            description = "Model calls a second per client (API key, JWT subject, or source address when anonymous);"
-                    + " 0 for no limit [GATEWAY_RATE_LIMIT] (default: ${DEFAULT-VALUE}).")
-    double rateLimit;
+    public Optional<String> adminToken() {
+        return Optional.ofNullable(settings.adminToken);
+    }
 
-    @Option(names = "--rate-limit-burst", defaultValue = "${env:GATEWAY_RATE_LIMIT_BURST:-0}",
-            description = "Calls a client may make at once before the rate applies; 0 for one second's worth"
-                    + " [GATEWAY_RATE_LIMIT_BURST] (default: ${DEFAULT-VALUE}).")
-    long rateLimitBurst;
+    public Optional<String> jwks() {
+        return Optional.ofNullable(settings.jwks);
+    }
 
-    @Option(names = "--redis", defaultValue = "${env:GATEWAY_REDIS}",
-            description = "redis://host:port where every gateway replica keeps the rate-limit buckets, so that a limit"
-                    + " holds across replicas; without it each gateway counts alone [GATEWAY_REDIS].")
-    String redis;
+    public Optional<String> jwtIssuer() {
+        return Optional.ofNullable(settings.jwtIssuer);
+    }
 
-    @Option(names = "--rate-limit-replicas", defaultValue = "${env:GATEWAY_RATE_LIMIT_REPLICAS:-2}",
-            description = "While Redis is unreachable each gateway allows this fraction of the limit: set it to the"
-                    + " number of gateway replicas [GATEWAY_RATE_LIMIT_REPLICAS] (default: ${DEFAULT-VALUE}).")
-    int rateLimitReplicas;
+    public Optional<String> jwtAudience() {
+        return Optional.ofNullable(settings.jwtAudience);
+    }
+
+    public Optional<Path> apiKeysFile() {
+        return Optional.ofNullable(settings.apiKeysFile);
+    }
+
+    /** The per-client limit, if there is one; the burst defaults to one second's worth. */
+    public Optional<Limit> rateLimit() {
+        double rate = settings.rateLimit;
+        long burst = settings.rateLimitBurst;
+        return rate > 0 ? Optional.of(new Limit(rate, burst > 0 ? burst : Math.max(1, (long) Math.ceil(rate)))) : Optional.empty();
+    }
+
+    public Optional<String> redis() {
+        return Optional.ofNullable(settings.redis);
+    }
+
+    public int rateLimitReplicas() {
+        return settings.rateLimitReplicas;
+    }
 
     /**
-     * Parses command-line flags (environment variables fill in the rest) and validates them.
-     *
-     * @throws picocli.CommandLine.ParameterException for an unknown flag or a malformed value
-     * @throws IllegalArgumentException for a value out of range or a mode mix-up
+     * Fills a {@link GatewayConfig}; every setter throws {@link IllegalArgumentException} for a value
+     * out of range, naming the flag.
      */
-    public static GatewayConfig parse(String... args) {
-        GatewayConfig config = new GatewayConfig();
-        new picocli.CommandLine(config).parseArgs(args);
-        config.validate();
-        return config;
-    }
+    public static final class Builder implements Cloneable {
 
-    void validate() {
-        boolean mesh = upstream != null;
-        boolean local = stable != null || canary != null;
-        require(mesh != local, "give either --upstream (mesh mode) or --stable and --canary (local mode)");
-        require(!local || (stable != null && canary != null), "local mode needs both --stable and --canary");
-        require(canaryWeight >= 0 && canaryWeight <= 100, "--canary-weight must be 0 to 100, was " + canaryWeight);
-        require(shadowPercent >= 0 && shadowPercent <= 100, "--shadow-percent must be 0 to 100, was " + shadowPercent);
-        require(shadowMinCosine > -1 && shadowMinCosine <= 1,
-                "--shadow-min-cosine must be above -1 and at most 1, was " + shadowMinCosine);
-        require(shadowMaxInFlight >= 1, "--shadow-max-in-flight must be at least 1, was " + shadowMaxInFlight);
-        require(port >= 0 && port <= 65535, "--port must be a port number, was " + port);
-        require(managementPort >= 0 && managementPort <= 65535,
-                "--management-port must be a port number, was " + managementPort);
-        require(pinTtlSeconds > 0, "--pin-ttl-seconds must be positive");
-        require(defaultTimeoutMillis > 0, "--default-timeout-ms must be positive");
-        require(deadlineMarginMillis >= 0, "--deadline-margin-ms must not be negative");
-        require(maxRequestBytes >= 1024, "--max-request-bytes must be at least 1024");
-        require(jwks == null || (jwtIssuer != null && jwtAudience != null), "--jwks needs --jwt-issuer and --jwt-audience");
-        require(rateLimit >= 0 && !Double.isInfinite(rateLimit), "--rate-limit must be 0 (none) or a positive number, was " + rateLimit);
-        require(rateLimitBurst >= 0, "--rate-limit-burst must not be negative, was " + rateLimitBurst);
-        require(rateLimitReplicas >= 1, "--rate-limit-replicas must be at least 1, was " + rateLimitReplicas);
-        require(redis == null || redis.startsWith("redis://") || redis.startsWith("rediss://"),
-                "--redis must be a redis:// or rediss:// URI, was " + redis);
-        require(redis == null || rateLimit > 0, "--redis keeps rate limits, so it needs --rate-limit");
-        require(adminToken == null || adminToken.length() >= 16, "--admin-token must have at least 16 characters");
-    }
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private int managementPort = DEFAULT_MANAGEMENT_PORT;
+        private String upstream;
+        private String stable;
+        private String canary;
+        private int canaryWeight = DEFAULT_CANARY_WEIGHT;
+        private double shadowPercent = DEFAULT_SHADOW_PERCENT;
+        private double shadowMinCosine = DEFAULT_SHADOW_MIN_COSINE;
+        private int shadowMaxInFlight = DEFAULT_SHADOW_MAX_IN_FLIGHT;
+        private Duration pinTtl = Duration.ofSeconds(DEFAULT_PIN_TTL_SECONDS);
+        private Duration defaultTimeout = Duration.ofMillis(DEFAULT_TIMEOUT_MS);
+        private Duration deadlineMargin = Duration.ofMillis(DEFAULT_DEADLINE_MARGIN_MS);
+        private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private String adminToken;
+        private String jwks;
+        private String jwtIssuer;
+        private String jwtAudience;
+        private Path apiKeysFile;
+        private double rateLimit = DEFAULT_RATE_LIMIT;
+        private long rateLimitBurst = DEFAULT_RATE_LIMIT_BURST;
+        private String redis;
+        private int rateLimitReplicas = DEFAULT_RATE_LIMIT_REPLICAS;
 
-    boolean localMode() {
-        return upstream == null;
-    }
+        private Builder() {}
 
-    /** The per-client limit, if there is one. */
-    Optional<Limit> rateLimit() {
-        return rateLimit > 0
-                ? Optional.of(new Limit(rateLimit, rateLimitBurst > 0 ? rateLimitBurst : Math.max(1, (long) Math.ceil(rateLimit))))
-                : Optional.empty();
-    }
+        /** {@code --host}: the address to bind. */
+        public Builder host(String host) {
+            this.host = nonBlank("--host", host);
+            return this;
+        }
 
-    Duration defaultTimeout() {
-        return Duration.ofMillis(defaultTimeoutMillis);
-    }
+        /** {@code --port}: UI, REST, gRPC and metrics; 0 picks a free one. */
+        public Builder port(int port) {
+            this.port = portNumber("--port", port);
+            return this;
+        }
 
-    private static void require(boolean condition, String message) {
-        if (!condition) {
-            throw new IllegalArgumentException(message);
+        /** {@code --management-port}: only metrics and health, outside the sidecar; 0 opens none. */
+        public Builder managementPort(int port) {
+            this.managementPort = portNumber("--management-port", port);
+            return this;
+        }
+
+        /** {@code --upstream}: mesh mode, the inference service's host:port. */
+        public Builder upstream(String address) {
+            this.upstream = address(address, "--upstream");
+            return this;
+        }
+
+        /** {@code --stable}: local mode, the stable server's host:port. */
+        public Builder stable(String address) {
+            this.stable = address(address, "--stable");
+            return this;
+        }
+
+        /** {@code --canary}: local mode, the canary server's host:port. */
+        public Builder canary(String address) {
+            this.canary = address(address, "--canary");
+            return this;
+        }
+
+        /** {@code --canary-weight}: local mode, percent of unpinned calls sent to the canary. */
+        public Builder canaryWeight(int percent) {
+            require(percent >= 0 && percent <= 100, "--canary-weight must be 0 to 100, was " + percent);
+            this.canaryWeight = percent;
+            return this;
+        }
+
+        /** {@code --shadow-percent}: percent of unpinned model calls also sent to the other track. */
+        public Builder shadowPercent(double percent) {
+            require(percent >= 0 && percent <= 100, "--shadow-percent must be 0 to 100, was " + percent);
+            this.shadowPercent = percent;
+            return this;
+        }
+
+        /** {@code --shadow-min-cosine}: the least cosine at which shadowed embeddings agree. */
+        public Builder shadowMinCosine(double cosine) {
+            require(cosine > -1 && cosine <= 1, "--shadow-min-cosine must be above -1 and at most 1, was " + cosine);
+            this.shadowMinCosine = cosine;
+            return this;
+        }
+
+        /** {@code --shadow-max-in-flight}: the most shadow calls under way at once. */
+        public Builder shadowMaxInFlight(int most) {
+            require(most >= 1, "--shadow-max-in-flight must be at least 1, was " + most);
+            this.shadowMaxInFlight = most;
+            return this;
+        }
+
+        /** {@code --pin-ttl-seconds}: the model-track cookie's lifetime. */
+        public Builder pinTtl(Duration ttl) {
+            require(ttl.toSeconds() > 0, "--pin-ttl-seconds must be positive, was " + ttl.toSeconds());
+            this.pinTtl = ttl;
+            return this;
+        }
+
+        /** {@code --default-timeout-ms}: the deadline of calls that bring none. */
+        public Builder defaultTimeout(Duration timeout) {
+            require(timeout.toMillis() > 0, "--default-timeout-ms must be positive, was " + timeout.toMillis());
+            this.defaultTimeout = timeout;
+            return this;
+        }
+
+        /** {@code --deadline-margin-ms}: subtracted from the remaining deadline before forwarding. */
+        public Builder deadlineMargin(Duration margin) {
+            require(!margin.isNegative(), "--deadline-margin-ms must not be negative, was " + margin.toMillis());
+            this.deadlineMargin = margin;
+            return this;
+        }
+
+        /** {@code --max-request-bytes}: the largest request body. */
+        public Builder maxRequestBytes(int most) {
+            require(most >= 1024, "--max-request-bytes must be at least 1024, was " + most);
+            this.maxRequestBytes = most;
+            return this;
+        }
+
+        /** {@code --admin-token}: the bearer token for {@code /admin}. */
+        public Builder adminToken(String token) {
+            require(token != null && token.length() >= 16, "--admin-token must have at least 16 characters");
+            this.adminToken = token;
+            return this;
+        }
+
+        /** {@code --jwks}, {@code --jwt-issuer} and {@code --jwt-audience}: the JWTs accepted. */
+        public Builder jwt(String jwks, String issuer, String audience) {
+            require(jwks != null, "--jwt-issuer and --jwt-audience are for --jwks");
+            require(issuer != null && audience != null, "--jwks needs --jwt-issuer and --jwt-audience");
+            this.jwks = jwks;
+            this.jwtIssuer = issuer;
+            this.jwtAudience = audience;
+            return this;
+        }
+
+        /** {@code --api-keys-file}: one client a line, with the SHA-256 of its key. */
+        public Builder apiKeysFile(Path file) {
+            this.apiKeysFile = Objects.requireNonNull(file, "--api-keys-file");
+            return this;
+        }
+
+        /** {@code --rate-limit}: model calls a second per client; 0 for no limit. */
+        public Builder rateLimit(double perSecond) {
+            require(perSecond >= 0 && !Double.isInfinite(perSecond),
+                    "--rate-limit must be 0 (none) or a positive number, was " + perSecond);
+            this.rateLimit = perSecond;
+            return this;
+        }
+
+        /** {@code --rate-limit-burst}: calls a client may make at once; 0 for one second's worth. */
+        public Builder rateLimitBurst(long calls) {
+            require(calls >= 0, "--rate-limit-burst must not be negative, was " + calls);
+            this.rateLimitBurst = calls;
+            return this;
+        }
+
+        /** {@code --redis}: where every replica keeps the buckets. */
+        public Builder redis(String uri) {
+            require(uri != null && (uri.startsWith("redis://") || uri.startsWith("rediss://")),
+                    "--redis must be a redis:// or rediss:// URI, was " + uri);
+            this.redis = uri;
+            return this;
+        }
+
+        /** {@code --rate-limit-replicas}: while Redis is unreachable each gateway allows this fraction of the limit. */
+        public Builder rateLimitReplicas(int replicas) {
+            require(replicas >= 1, "--rate-limit-replicas must be at least 1, was " + replicas);
+            this.rateLimitReplicas = replicas;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException for settings that contradict each other, or no routing mode */
+        public GatewayConfig build() {
+            boolean mesh = upstream != null;
+            boolean local = stable != null || canary != null;
+            require(mesh != local, "give either --upstream (mesh mode) or --stable and --canary (local mode)");
+            require(!local || (stable != null && canary != null), "local mode needs both --stable and --canary");
+            require(redis == null || rateLimit > 0, "--redis keeps rate limits, so it needs --rate-limit");
+            return new GatewayConfig(this);
+        }
+
+        private Builder copy() {
+            try {
+                return (Builder) clone();
+            } catch (CloneNotSupportedException e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        private static String address(String address, String flag) {
+            return nonBlank(flag, address);
         }
     }
 }

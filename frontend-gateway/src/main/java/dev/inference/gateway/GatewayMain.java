@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 public final class GatewayMain implements Callable<Integer> {
 
     @Mixin
-    GatewayConfig config;
+    GatewayFlags flags;
 
     @Spec
     CommandSpec spec;
@@ -30,9 +30,9 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        UsageErrors.check(spec, config::validate);
+        GatewayConfig config = UsageErrors.check(spec, flags::toConfig);
         Signals signals = Signals.handleTermination();
-        GatewayServer gateway = GatewayServer.start(config);
+        GatewayServer gateway = new GatewayServer(config).start();
         signals.await();
         gateway.close();
         return 0;

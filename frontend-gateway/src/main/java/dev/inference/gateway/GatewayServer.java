@@ -5,6 +5,7 @@ import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServerListener;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.file.FileService;
 import com.linecorp.armeria.server.grpc.GrpcService;
@@ -39,7 +40,6 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,87 +55,74 @@ public final class GatewayServer implements AutoCloseable {
     /** The longest a stopping gateway waits for calls in flight (the pod's grace period and sidecar allow for it). */
     public static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
 
+    /** How long a starting gateway waits for its upstreams' first health checks before it binds. */
+    private static final Duration FIRST_CHECKS = Duration.ofSeconds(3);
+
+    private final GatewayConfig config;
     private final Server server;
-    private final int port;
-    private final Services services;
 
-    private GatewayServer(Server server, int port, Services services) {
-        this.server = server;
-        this.port = port;
-        this.services = services;
-    }
-
-    /**
-     * What {@link #configureServices} leaves running beside the Armeria server: the upstreams' health
-     * checks and the gateway's own health. Closing it ends both.
-     */
-    public record Services(List<Upstream> upstreams, HealthStatusManager health, Optional<RateLimiter> rateLimiter)
-            implements AutoCloseable {
-
-        /** NOT_SERVING to the gateway's own health checkers: the first step of a drain. */
-        void notServing() {
-            health.enterTerminalState();
-        }
-
-        void closeUpstreams() {
-            upstreams.forEach(Upstream::close);
-            rateLimiter.ifPresent(RateLimiter::close);
-        }
-
-        @Override
-        public void close() {
-            notServing();
-            closeUpstreams();
-        }
+    /** The gateway on the configured ports; binds nothing until {@link #start()}. */
+    public GatewayServer(GatewayConfig config) {
+        this.config = config;
+        ServerBuilder builder = Server.builder().http(new InetSocketAddress(config.host(), config.port()));
+        configureServices(builder, config);
+        this.server = builder.build();
     }
 
     /** Binds the configured ports and returns once the gateway serves. */
-    public static GatewayServer start(GatewayConfig config) {
-        ServerBuilder builder = Server.builder().http(new InetSocketAddress(config.host, config.port));
-        Services services = configureServices(builder, config);
-        Server server = builder.build();
+    public GatewayServer start() {
         server.start().join();
-        int port = server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
-                .filter(bound -> bound != config.managementPort).findFirst().orElseThrow();
-        log.info("gateway on http://{}:{}/ui/ ({}, shadowing {}%){}", config.host, port,
-                config.localMode() ? "local mode, canary weight " + config.canaryWeight + "%" : "mesh mode", config.shadowPercent,
-                config.managementPort > 0 ? ", management port " + config.managementPort : "");
-        return new GatewayServer(server, port, services);
+        log.info("gateway on http://{}:{}/ui/ ({}, shadowing {}%){}", config.host(), port(),
+                config.localMode() ? "local mode, canary weight " + config.canaryWeight() + "%" : "mesh mode",
+                config.shadowPercent(), config.managementPort() > 0 ? ", management port " + config.managementPort() : "");
+        return this;
     }
 
     /**
      * Wires everything the gateway serves onto {@code builder}, except the main port, which the
-     * caller binds: {@link #start} and the tests' {@code ServerExtension} share this.
+     * caller binds: the constructor and the tests' {@code ServerExtension} share this. Nothing runs
+     * until the server starts: then the upstreams' health checks begin (the first awaited, so that
+     * the first calls do not find the servers "not yet checked"); a stopping server turns its own
+     * health NOT_SERVING before it drains, and closes the checks and the rate limiter once stopped.
      */
-    public static Services configureServices(ServerBuilder builder, GatewayConfig config) {
+    public static void configureServices(ServerBuilder builder, GatewayConfig config) {
         TrackRouter router;
         Optional<TrackRouter.Local> local;
         if (config.localMode()) {
             TrackRouter.Local split = new TrackRouter.Local(
-                    Upstream.healthChecked(TrackRouter.Local.STABLE, config.stable),
-                    Upstream.healthChecked(TrackRouter.Local.CANARY, config.canary), config.canaryWeight);
+                    Upstream.healthChecked(TrackRouter.Local.STABLE, config.stable().orElseThrow()),
+                    Upstream.healthChecked(TrackRouter.Local.CANARY, config.canary().orElseThrow()), config.canaryWeight());
             router = split;
             local = Optional.of(split);
         } else {
-            router = TrackRouter.mesh(Upstream.mesh(config.upstream));
+            router = TrackRouter.mesh(Upstream.mesh(config.upstream().orElseThrow()));
             local = Optional.empty();
         }
         GatewayMetrics metrics = new GatewayMetrics();
         local.ifPresent(split -> metrics.registerCanaryWeight(split::canaryWeight));
-        // The first calls should not find the servers "not yet checked"; a server that is down
-        // does not hold the start-up for longer than this.
-        router.upstreams().forEach(upstream -> upstream.awaitFirstCheck(Duration.ofSeconds(3)));
         HealthStatusManager health = new HealthStatusManager();
         HealthServices.NAMES.forEach(service -> health.setStatus(service, ServingStatus.SERVING));
 
-        Authenticator authenticator = Authenticator.of(Optional.ofNullable(config.apiKeysFile), Optional.ofNullable(config.jwks),
-                Optional.ofNullable(config.jwtIssuer), Optional.ofNullable(config.jwtAudience), metrics);
+        Authenticator authenticator = Authenticator.of(config.apiKeysFile(), config.jwks(), config.jwtIssuer(),
+                config.jwtAudience(), metrics);
         Optional<RateLimiter> rateLimiter = config.rateLimit()
-                .map(limit -> RateLimiter.of(limit, Optional.ofNullable(config.redis), config.rateLimitReplicas, metrics));
-        Forwarder forwarder = new Forwarder(router, metrics, new ModelAccess(metrics), Duration.ofSeconds(config.pinTtlSeconds),
-                Duration.ofMillis(config.deadlineMarginMillis), config.defaultTimeout());
-        ShadowComparison shadow = new ShadowComparison(config.shadowPercent, config.shadowMaxInFlight, config.shadowMinCosine,
-                router, metrics);
+                .map(limit -> RateLimiter.of(limit, config.redis(), config.rateLimitReplicas(), metrics));
+        builder.serverListener(ServerListener.builder()
+                .whenStarting(server -> {
+                    router.upstreams().forEach(Upstream::start);
+                    // A server that is down does not hold the start-up for longer than this.
+                    router.upstreams().forEach(upstream -> upstream.awaitFirstCheck(FIRST_CHECKS));
+                })
+                .whenStopping(server -> health.enterTerminalState())
+                .whenStopped(server -> {
+                    router.upstreams().forEach(Upstream::close);
+                    rateLimiter.ifPresent(RateLimiter::close);
+                })
+                .build());
+        Forwarder forwarder = new Forwarder(router, metrics, new ModelAccess(metrics), config.pinTtl(),
+                config.deadlineMargin(), config.defaultTimeout());
+        ShadowComparison shadow = new ShadowComparison(config.shadowPercent(), config.shadowMaxInFlight(),
+                config.shadowMinCosine(), router, metrics);
         OpenInferenceRestService openInferenceRest = new OpenInferenceRestService(forwarder, shadow::afterInfer);
         RestRoutes restRoutes = RestRoutes.of(InferenceServiceGrpc.getServiceDescriptor());
         RestErrors restErrors = new RestErrors(restRoutes);
@@ -149,10 +136,10 @@ public final class GatewayServer implements AutoCloseable {
                 .useClientTimeoutHeader(true)
                 .build();
 
-        AdminAccess adminAccess = new AdminAccess(Optional.ofNullable(config.adminToken), authenticator);
+        AdminAccess adminAccess = new AdminAccess(config.adminToken(), authenticator);
         HttpService scrape = PrometheusExpositionService.of(metrics.prometheusRegistry());
         HttpService upstreamHealth = StatusEndpoints.health(router.upstreams());
-        builder.maxRequestLength(config.maxRequestBytes)
+        builder.maxRequestLength(config.maxRequestBytes())
                 .requestTimeout(config.defaultTimeout())
                 .errorHandler(restErrors)
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), DRAIN_TIMEOUT);
@@ -173,32 +160,30 @@ public final class GatewayServer implements AutoCloseable {
                 .annotatedService(new OpenAiEmbeddings(forwarder, shadow::afterEmbed))
                 .service("/metrics", scrape)
                 .service("/internal/health", upstreamHealth)
-                .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent))
+                .service("/internal/stats", StatusEndpoints.stats(metrics, local, config.shadowPercent()))
                 .service("/admin/traffic", new TrafficAdminService(local, adminAccess))
                 .serviceUnder(RepositoryAdminService.PREFIX, new RepositoryAdminService(router, adminAccess));
-        if (config.managementPort > 0) {
+        if (config.managementPort() > 0) {
             // Outside the sidecar (no mTLS, no AuthorizationPolicy), so a port-based virtual host with
             // only what scrapes and the kubelet's gRPC probes need: no Predict, REST, UI or admin.
-            builder.http(new InetSocketAddress(config.host, config.managementPort))
-                    .virtualHost(config.managementPort)
+            builder.http(new InetSocketAddress(config.host(), config.managementPort()))
+                    .virtualHost(config.managementPort())
                     .decorator(ErrorLog.decorator())
                     .service(GrpcService.builder().addService(health.getHealthService()).build())
                     .service("/metrics", scrape)
                     .service("/internal/health", upstreamHealth);
         }
-        return new Services(router.upstreams(), health, rateLimiter);
     }
 
-    /** The main port. */
+    /** The main port, once started. */
     public int port() {
-        return port;
+        return server.activePorts().values().stream().mapToInt(active -> active.localAddress().getPort())
+                .filter(bound -> bound != config.managementPort()).findFirst().orElseThrow();
     }
 
     /** Drains: NOT_SERVING, then up to {@link #DRAIN_TIMEOUT} for the calls in flight. */
     @Override
     public void close() {
-        services.notServing();
         server.stop().join();
-        services.closeUpstreams();
     }
 }

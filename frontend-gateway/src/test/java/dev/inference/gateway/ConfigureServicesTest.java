@@ -12,7 +12,6 @@ import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.testing.junit5.server.ServerExtension;
 import dev.inference.api.Headers;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,23 +21,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ConfigureServicesTest {
 
-    private static GatewayServer.Services services;
-
     @RegisterExtension
     static final ServerExtension gateway = new ServerExtension() {
         @Override
         protected void configure(ServerBuilder builder) throws Exception {
             TestPlatform platform = TestPlatform.shared();
-            GatewayConfig config = GatewayConfig.parse("--host", "127.0.0.1", "--stable",
-                    "127.0.0.1:" + platform.stable.port(), "--canary", "127.0.0.1:" + platform.canary.port());
-            services = GatewayServer.configureServices(builder, config);
+            GatewayServer.configureServices(builder, TestPlatform.gatewayConfig()
+                    .stable("127.0.0.1:" + platform.stable.port()).canary("127.0.0.1:" + platform.canary.port()).build());
         }
     };
-
-    @AfterAll
-    static void closeServices() {
-        services.close();
-    }
 
     @Test
     void restPredictIsAnsweredByTheStableTrackAtWeightZero() {

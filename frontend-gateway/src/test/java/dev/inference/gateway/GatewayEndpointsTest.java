@@ -64,8 +64,7 @@ class GatewayEndpointsTest {
     @Test
     void managementPortServesOnlyMetricsAndHealth() throws Exception {
         int managementPort = FreePorts.next();
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
-                "--management-port", String.valueOf(managementPort));
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig(platform.stable).managementPort(managementPort));
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", managementPort).usePlaintext().build();
         try {

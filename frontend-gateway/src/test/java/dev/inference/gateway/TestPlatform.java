@@ -8,10 +8,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The local platform for tests: a real stable inference server (version 1, revision st4ble), a
@@ -34,16 +33,20 @@ public final class TestPlatform implements AutoCloseable {
         this.gateway = gateway;
     }
 
-    /** A platform whose gateway gets these flags on top of local mode at a 10% canary weight. */
-    public static TestPlatform start(String... gatewayFlags) throws IOException {
-        InferenceServer stable = inferenceServer("--default-version", "sentiment=1", "--track", "stable",
-                "--revision", "st4ble");
-        InferenceServer canary = inferenceServer("--default-version", "sentiment=2", "--track", "canary",
-                "--revision", "c4n4ry");
-        List<String> flags = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stable.port(),
-                "--canary", "127.0.0.1:" + canary.port()));
-        flags.addAll(withDefaults(gatewayFlags, "--canary-weight", "10"));
-        return new TestPlatform(stable, canary, gateway(flags.toArray(String[]::new)));
+    /** A platform whose gateway runs in local mode at a 10% canary weight. */
+    public static TestPlatform start() throws IOException {
+        return start(gateway -> gateway);
+    }
+
+    /** A platform whose gateway, in local mode at a 10% canary weight, is then set by {@code gatewaySettings}. */
+    public static TestPlatform start(UnaryOperator<GatewayConfig.Builder> gatewaySettings) throws IOException {
+        InferenceServer stable = inferenceServer(serverConfig().defaultVersion("sentiment", "1").track("stable")
+                .revision("st4ble"));
+        InferenceServer canary = inferenceServer(serverConfig().defaultVersion("sentiment", "2").track("canary")
+                .revision("c4n4ry"));
+        GatewayConfig.Builder gateway = gatewayConfig().stable("127.0.0.1:" + stable.port())
+                .canary("127.0.0.1:" + canary.port()).canaryWeight(10);
+        return new TestPlatform(stable, canary, gateway(gatewaySettings.apply(gateway)));
     }
 
     /** One platform at a 10% canary weight, shared by tests that leave it as they found it. */
@@ -54,27 +57,33 @@ public final class TestPlatform implements AutoCloseable {
         return shared;
     }
 
-    public static InferenceServer inferenceServer(String... flags) throws IOException {
+    /** An inference server's defaults on loopback with free ports, serving the build's model repository. */
+    public static ServerConfig.Builder serverConfig() {
+        return ServerConfig.builder().host("127.0.0.1").port(0).managementPort(0)
+                .modelRepository(Path.of(System.getProperty("inference.modelRepository")));
+    }
+
+    public static InferenceServer inferenceServer() throws IOException {
+        return inferenceServer(serverConfig());
+    }
+
+    public static InferenceServer inferenceServer(ServerConfig.Builder config) throws IOException {
         DjlOffline.enforce();
-        List<String> args = withDefaults(flags, "--host", "127.0.0.1", "--port", "0", "--management-port", "0",
-                "--model-repository", System.getProperty("inference.modelRepository"));
-        return InferenceServer.start(ServerConfig.parse(args.toArray(String[]::new)));
+        return new InferenceServer(config.build()).start();
     }
 
-    public static GatewayServer gateway(String... flags) {
-        List<String> args = withDefaults(flags, "--host", "127.0.0.1", "--port", "0");
-        return GatewayServer.start(GatewayConfig.parse(args.toArray(String[]::new)));
+    /** The gateway's defaults on loopback with a free port; a routing mode is still to be set. */
+    public static GatewayConfig.Builder gatewayConfig() {
+        return GatewayConfig.builder().host("127.0.0.1").port(0);
     }
 
-    /** The flags plus each default flag-value pair whose flag they do not give. */
-    private static List<String> withDefaults(String[] flags, String... defaults) {
-        List<String> args = new ArrayList<>(Arrays.asList(flags));
-        for (int i = 0; i < defaults.length; i += 2) {
-            if (!args.contains(defaults[i])) {
-                args.addAll(List.of(defaults[i], defaults[i + 1]));
-            }
-        }
-        return args;
+    /** A gateway in mesh mode in front of {@code upstream}. */
+    public static GatewayConfig.Builder gatewayConfig(InferenceServer upstream) {
+        return gatewayConfig().upstream("127.0.0.1:" + upstream.port());
+    }
+
+    public static GatewayServer gateway(GatewayConfig.Builder config) {
+        return new GatewayServer(config.build()).start();
     }
 
     public String url(String path) {

@@ -26,7 +26,7 @@ public final class InferenceServerMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(InferenceServerMain.class);
 
     @Mixin
-    ServerConfig config;
+    ServerFlags flags;
 
     @Spec
     CommandSpec spec;
@@ -43,11 +43,11 @@ public final class InferenceServerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        UsageErrors.check(spec, config::validate);
+        ServerConfig config = UsageErrors.check(spec, flags::toConfig);
         Signals signals = Signals.handleTermination();
         InferenceServer server;
         try {
-            server = InferenceServer.start(config);
+            server = new InferenceServer(config).start();
         } catch (IOException e) {
             // A port in use, a missing or malformed model repository: the operator's to fix, and
             // the message says what; a stack trace would only bury it.
@@ -66,7 +66,7 @@ public final class InferenceServerMain implements Callable<Integer> {
             log.info("signalled while starting; stopping now that the models are loaded");
         }
         signals.await();
-        log.info("draining: NOT_SERVING, finishing in-flight calls (grace {} s)", config.drainGraceSeconds);
+        log.info("draining: NOT_SERVING, finishing in-flight calls (grace {} s)", config.drainGrace().toSeconds());
         server.stop();
         return 0;
     }

@@ -36,7 +36,7 @@ class GracefulDrainTest {
 
     @Test
     void stopFinishesInFlightCallsAndRefusesNewOnes() throws Exception {
-        TestServer server = TestServer.start("--inject-latency-ms", "1000");
+        TestServer server = TestServer.start(TestServer.config().injectLatency(Duration.ofSeconds(1)));
         List<ListenableFuture<PredictResponse>> inFlight = new ArrayList<>();
         List<CompletableFuture<Void>> sent = new ArrayList<>();
         for (int i = 0; i < 4; i++) {

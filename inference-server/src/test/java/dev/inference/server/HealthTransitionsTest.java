@@ -1,7 +1,6 @@
 package dev.inference.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.ServerReadyRequest;
@@ -55,7 +54,7 @@ class HealthTransitionsTest {
         });
         poller.start();
 
-        InferenceServer server = InferenceServer.start(TestServer.config("--port", String.valueOf(port)));
+        InferenceServer server = new InferenceServer(TestServer.config().port(port).build()).start();
         waitFor(() -> seen.contains(ServingStatus.SERVING) && openInferenceReady.contains(true));
         polling.set(false);
         poller.join(10_000);

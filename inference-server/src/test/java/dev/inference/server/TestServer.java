@@ -1,8 +1,10 @@
 package dev.inference.server;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -13,14 +15,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real inference server and a channel to it: over Netty on free loopback ports, configured with
- * the same flags as the command line, or in-process from a typed {@link ServerConfig}.
+ * A real inference server and a channel to it: over Netty on free loopback ports or in-process,
+ * configured from {@link #config()}; or the server as its own process, configured by flags.
  */
 public final class TestServer implements AutoCloseable {
 
@@ -39,32 +40,52 @@ public final class TestServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** Starts a server with default flags plus the given ones, on free loopback ports. */
-    public static TestServer start(String... flags) throws IOException {
-        InferenceServer server = InferenceServer.start(config(flags));
+    /** The defaults of every setting, on loopback with free ports: what the tests start from. */
+    public static ServerConfig.Builder config() {
+        return ServerConfig.builder().host("127.0.0.1").port(0).managementPort(0);
+    }
+
+    /** Starts a server with default settings on free loopback ports. */
+    public static TestServer start() throws IOException {
+        return start(config());
+    }
+
+    /** Starts a server over Netty, as the command line does. */
+    public static TestServer start(ServerConfig.Builder config) throws IOException {
+        InferenceServer server = new InferenceServer(config.build()).start();
         return new TestServer(server, NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build());
     }
 
     /**
      * Starts a server on grpc-java's in-process transport: the whole server (interceptors, services,
-     * batcher, models, the management port on loopback) without a gRPC socket.
+     * batcher, models, warm-up, the management port on loopback) without a gRPC socket.
      */
-    public static TestServer inProcess(ServerConfig config) throws IOException {
+    public static TestServer inProcess(ServerConfig.Builder config) throws IOException {
         String name = InProcessServerBuilder.generateName();
-        InferenceServer server = InferenceServer.start(config.listenOn("127.0.0.1", 0, 0),
-                InProcessServerBuilder.forName(name));
+        InferenceServer server = new InferenceServer(config.build(), new InProcessTransport(name)).start();
         return new TestServer(server, InProcessChannelBuilder.forName(name).build());
     }
 
-    /** Parses flags as the command line does, with loopback and free ports unless given. */
-    public static ServerConfig config(String... flags) {
-        List<String> args = new ArrayList<>(Arrays.asList(flags));
-        Map.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0").forEach((flag, value) -> {
-            if (!args.contains(flag)) {
-                args.addAll(List.of(flag, value));
-            }
-        });
-        return ServerConfig.parse(args.toArray(String[]::new));
+    /** grpc-java's in-process transport: answers are written by the thread that finishes the call. */
+    private record InProcessTransport(String name) implements ServerTransport {
+
+        @Override
+        public ServerBuilder<?> serverBuilder() {
+            return InProcessServerBuilder.forName(name);
+        }
+
+        @Override
+        public ManagedChannel channelToSelf(int port) {
+            return InProcessChannelBuilder.forName(name).directExecutor().build();
+        }
+
+        @Override
+        public Executor replies() {
+            return MoreExecutors.directExecutor();
+        }
+
+        @Override
+        public void close() {}
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inference.api.v1.PredictResponse;
 import org.junit.jupiter.api.Test;
+import java.time.Duration;
 
 /**
  * The server's warm-up over loopback before SERVING: it runs real Predict calls through every
@@ -15,7 +16,7 @@ class WarmUpTest {
 
     @Test
     void theServerWarmsEveryVersionUpOverGrpcBeforeServingAndRecordsNoneOfIt() throws Exception {
-        try (TestServer server = TestServer.start("--warm-up-ms", "3000")) {
+        try (TestServer server = TestServer.start(TestServer.config().warmUp(Duration.ofSeconds(3)))) {
             WarmUp.Outcome outcome = server.server.warmUpOutcome();
 
             assertNull(outcome.failure(), "every warm-up call was answered");
@@ -38,7 +39,7 @@ class WarmUpTest {
 
     @Test
     void aBudgetOfZeroSkipsIt() throws Exception {
-        try (TestServer server = TestServer.start("--warm-up-ms", "0")) {
+        try (TestServer server = TestServer.start(TestServer.config().warmUp(Duration.ZERO))) {
             assertNull(server.server.warmUpOutcome());
         }
     }

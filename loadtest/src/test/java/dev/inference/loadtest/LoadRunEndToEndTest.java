@@ -41,10 +41,9 @@ class LoadRunEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         DjlOffline.enforce();
-        server = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0", "--management-port", "0",
-                "--model-repository", System.getProperty("inference.modelRepository")));
-        gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--upstream", "127.0.0.1:" + server.port()));
+        server = new InferenceServer(serverConfig(Path.of(System.getProperty("inference.modelRepository")))).start();
+        gateway = new GatewayServer(GatewayConfig.builder().host("127.0.0.1").port(0)
+                .upstream("127.0.0.1:" + server.port()).build()).start();
     }
 
     @AfterAll
@@ -117,8 +116,7 @@ class LoadRunEndToEndTest {
     @Test
     void openInferenceProtocolClientDrivesATensorModelFromItsMetadata(@TempDir Path repository) throws Exception {
         TabularMlp.write(repository.resolve("mlp/1"));
-        InferenceServer tensors = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--management-port", "0", "--model-repository", repository.toString()));
+        InferenceServer tensors = new InferenceServer(serverConfig(repository)).start();
         try {
             for (boolean raw : new boolean[] {false, true}) {
                 RunResult result;
@@ -133,5 +131,9 @@ class LoadRunEndToEndTest {
         } finally {
             tensors.stop(Duration.ofSeconds(2));
         }
+    }
+
+    private static ServerConfig serverConfig(Path repository) {
+        return ServerConfig.builder().host("127.0.0.1").port(0).managementPort(0).modelRepository(repository).build();
     }
 }

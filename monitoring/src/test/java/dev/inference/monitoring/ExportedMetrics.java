@@ -51,14 +51,13 @@ public final class ExportedMetrics {
             return names;
         }
         DjlOffline.enforce();
-        InferenceServer server = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--management-port", "0", "--model-repository", modelRepository, "--revision", "st4ble"));
-        InferenceServer canary = InferenceServer.start(ServerConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--management-port", "0", "--model-repository", modelRepository, "--track", "canary",
-                "--revision", "c4n4ry"));
-        GatewayServer gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--stable", "127.0.0.1:" + server.port(), "--canary", "127.0.0.1:" + canary.port(),
-                "--shadow-percent", "100", "--rate-limit", "0.1", "--rate-limit-burst", "1"));
+        InferenceServer server = new InferenceServer(ServerConfig.builder().host("127.0.0.1").port(0).managementPort(0)
+                .modelRepository(Path.of(modelRepository)).revision("st4ble").build()).start();
+        InferenceServer canary = new InferenceServer(ServerConfig.builder().host("127.0.0.1").port(0).managementPort(0)
+                .modelRepository(Path.of(modelRepository)).track("canary").revision("c4n4ry").build()).start();
+        GatewayServer gateway = new GatewayServer(GatewayConfig.builder().host("127.0.0.1").port(0)
+                .stable("127.0.0.1:" + server.port()).canary("127.0.0.1:" + canary.port())
+                .shadowPercent(100).rateLimit(0.1).rateLimitBurst(1).build()).start();
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
         try {
             InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)

@@ -58,7 +58,7 @@ class LiveAlertingTest {
 
             int grpcPort = FreePorts.next();
             int metricsPort = FreePorts.next();
-            server = startCanary(grpcPort, metricsPort, "--inject-latency-ms", "500");
+            server = startCanary(grpcPort, metricsPort, Duration.ofMillis(500));
             startPrometheus(prometheusBinary, metricsPort, alertmanagerPort);
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
             for (int i = 0; i < 4; i++) {
@@ -81,7 +81,7 @@ class LiveAlertingTest {
 
             // The fault goes: a healthy server takes the slow one's place, as a fixed revision would.
             server.stop(Duration.ofSeconds(5));
-            server = startCanary(grpcPort, metricsPort);
+            server = startCanary(grpcPort, metricsPort, Duration.ZERO);
 
             // The restart may page InferenceModelNotReady on its own (its wait is seconds here and
             // the new server is not ready while it warms up), so only this page's resolve counts.
@@ -124,14 +124,10 @@ class LiveAlertingTest {
         }
     }
 
-    private static InferenceServer startCanary(int grpcPort, int metricsPort, String... faults) throws Exception {
-        String[] flags = {"--host", "127.0.0.1", "--port", String.valueOf(grpcPort),
-            "--management-port", String.valueOf(metricsPort), "--track", "canary",
-            "--model-repository", System.getProperty("inference.modelRepository")};
-        String[] all = new String[flags.length + faults.length];
-        System.arraycopy(flags, 0, all, 0, flags.length);
-        System.arraycopy(faults, 0, all, flags.length, faults.length);
-        return InferenceServer.start(ServerConfig.parse(all));
+    private static InferenceServer startCanary(int grpcPort, int metricsPort, Duration injectedLatency) throws Exception {
+        return new InferenceServer(ServerConfig.builder().host("127.0.0.1").port(grpcPort).managementPort(metricsPort)
+                .track("canary").modelRepository(Path.of(System.getProperty("inference.modelRepository")))
+                .injectLatency(injectedLatency).build()).start();
     }
 
     /**

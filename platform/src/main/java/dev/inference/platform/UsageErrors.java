@@ -1,5 +1,6 @@
 package dev.inference.platform;
 
+import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
@@ -9,12 +10,13 @@ public final class UsageErrors {
     private UsageErrors() {}
 
     /**
-     * Runs {@code check}; an {@link IllegalArgumentException} from it becomes a usage error: picocli
-     * prints the message and the usage, and the command exits 2.
+     * Runs {@code check} and returns what it makes, such as a configuration from flags; an {@link
+     * IllegalArgumentException} from it becomes a usage error: picocli prints the message and the
+     * usage, and the command exits 2.
      */
-    public static void check(CommandSpec spec, Runnable check) {
+    public static <T> T check(CommandSpec spec, Supplier<T> check) {
         try {
-            check.run();
+            return check.get();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +62,7 @@ class CanaryScenariosTest {
             "namespace", "local");
     private static final double TRAFFIC_PER_SECOND = 60;
     /** Of the unpinned calls, the share the gateway also sends to the other track and compares. */
-    private static final String SHADOW_PERCENT = "25";
+    private static final double SHADOW_PERCENT = 25;
 
     @TempDir
     Path dir;
@@ -86,7 +87,7 @@ class CanaryScenariosTest {
 
     @Test
     void healthyCanaryStepsUpToTheManualGateAndPromotes() throws Exception {
-        startPlatform(true, SHADOW_PERCENT);
+        startPlatform(true, SHADOW_PERCENT, UnaryOperator.identity());
         LocalRollout rollout = rollout();
 
         LocalRollout.Outcome outcome = rollout.run();
@@ -107,7 +108,7 @@ class CanaryScenariosTest {
 
     @Test
     void slowCanaryIsFailedByTheLatencyMetricSetToWeightZeroAndStopped() throws Exception {
-        startPlatform(true, SHADOW_PERCENT, "--inject-latency-ms", "500");
+        startPlatform(true, SHADOW_PERCENT, canary -> canary.injectLatency(Duration.ofMillis(500)));
 
         LocalRollout.Outcome outcome = rollout().run();
 
@@ -116,7 +117,7 @@ class CanaryScenariosTest {
 
     @Test
     void erroringCanaryIsFailedByTheErrorRateMetric() throws Exception {
-        startPlatform(true, SHADOW_PERCENT, "--inject-error-rate", "0.05");
+        startPlatform(true, SHADOW_PERCENT, canary -> canary.injectErrorRate(0.05));
 
         LocalRollout.Outcome outcome = rollout().run();
 
@@ -131,7 +132,7 @@ class CanaryScenariosTest {
     void wrongCanaryIsFailedByTheAgreementMetricWhileLatencyAndErrorsStayGreen() throws Exception {
         Path reversed = ModelRepositoryCopies.withReversedLabels(Path.of(System.getProperty("inference.modelRepository")),
                 dir.resolve("reversed-labels"));
-        startPlatform(true, SHADOW_PERCENT, "--model-repository", reversed.toString());
+        startPlatform(true, SHADOW_PERCENT, canary -> canary.modelRepository(reversed));
 
         LocalRollout.Outcome outcome = rollout().run();
 
@@ -157,8 +158,8 @@ class CanaryScenariosTest {
     void wrongTensorCanaryIsFailedByTheAgreementMetric() throws Exception {
         TabularMlp.write(dir.resolve("stable/mlp/1"), 1);
         TabularMlp.write(dir.resolve("canary/mlp/1"), -1);
-        startPlatform(List.of("--model-repository", dir.resolve("stable").toString()),
-                List.of("--model-repository", dir.resolve("canary").toString()), true, SHADOW_PERCENT,
+        startPlatform(stable -> stable.modelRepository(dir.resolve("stable")),
+                canary -> canary.modelRepository(dir.resolve("canary")), true, SHADOW_PERCENT,
                 () -> new OpenInferenceGrpcClient("127.0.0.1:" + gateway.port(), "mlp", "",
                         Map.of("x-model-track", "auto"), 10_000, true));
 
@@ -201,22 +202,22 @@ class CanaryScenariosTest {
     }
 
     private void startEmbeddingPlatform(Path stableRepository, Path canaryRepository) throws Exception {
-        startPlatform(List.of("--model-repository", stableRepository.toString()),
-                List.of("--model-repository", canaryRepository.toString()), true, SHADOW_PERCENT,
+        startPlatform(stable -> stable.modelRepository(stableRepository),
+                canary -> canary.modelRepository(canaryRepository), true, SHADOW_PERCENT,
                 () -> new OpenInferenceGrpcClient("127.0.0.1:" + gateway.port(), EmbeddingRepositories.MODEL, "",
                         Map.of("x-model-track", "auto"), 10_000, true));
     }
 
     @Test
     void canaryWithoutTrafficIsNotFailedButPausedForAHuman() throws Exception {
-        startPlatform(false, SHADOW_PERCENT);
+        startPlatform(false, SHADOW_PERCENT, UnaryOperator.identity());
 
         assertPausedForWantOfComparisons(rollout().run(), "canary without traffic");
     }
 
     @Test
     void canaryNobodyComparesIsNotPromotedButPausedForAHuman() throws Exception {
-        startPlatform(true, "0");
+        startPlatform(true, 0, UnaryOperator.identity());
 
         assertPausedForWantOfComparisons(rollout().run(), "traffic, shadow comparison off");
     }
@@ -303,28 +304,25 @@ class CanaryScenariosTest {
      * shadowing, the rollout starts once the gateway has compared as many texts as the agreement
      * template needs, as a cluster's canary pods are shadowed from their start.
      */
-    private void startPlatform(boolean withTraffic, String shadowPercent, String... canaryFlags) throws Exception {
-        List<String> flags = new ArrayList<>(List.of("--default-version", "sentiment=2"));
-        flags.addAll(List.of(canaryFlags));
-        startPlatform(List.of("--default-version", "sentiment=1"), flags, withTraffic, shadowPercent,
+    private void startPlatform(boolean withTraffic, double shadowPercent, UnaryOperator<ServerConfig.Builder> canarySettings)
+            throws Exception {
+        startPlatform(stable -> stable.defaultVersion("sentiment", "1"),
+                canary -> canarySettings.apply(canary.defaultVersion("sentiment", "2")), withTraffic, shadowPercent,
                 () -> new RestPredictClient(gatewayUrl(""), "sentiment", "", Map.of("x-model-track", "auto"), 10_000));
     }
 
     /**
-     * As {@link #startPlatform(boolean, String, String...)} for any model: the servers' flags beside
-     * their tracks and revisions, and the client that sends the traffic through the gateway.
+     * As {@link #startPlatform(boolean, double, UnaryOperator)} for any model: the servers' settings
+     * beside their tracks and revisions, and the client that sends the traffic through the gateway.
      */
-    private void startPlatform(List<String> stableFlags, List<String> canaryFlags, boolean withTraffic,
-            String shadowPercent, Supplier<PredictClient> client) throws Exception {
-        List<String> flags = new ArrayList<>(List.of("--track", "stable", "--revision", "st4ble"));
-        flags.addAll(stableFlags);
-        stable = server(flags.toArray(String[]::new));
-        flags = new ArrayList<>(List.of("--track", "canary", "--revision", "c4n4ry"));
-        flags.addAll(canaryFlags);
-        canary = server(flags.toArray(String[]::new));
-        gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--stable", "127.0.0.1:" + stable.port(), "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0",
-                "--shadow-percent", shadowPercent));
+    private void startPlatform(UnaryOperator<ServerConfig.Builder> stableSettings,
+            UnaryOperator<ServerConfig.Builder> canarySettings, boolean withTraffic, double shadowPercent,
+            Supplier<PredictClient> client) throws Exception {
+        stable = server(stableSettings.apply(serverConfig().track("stable").revision("st4ble")));
+        canary = server(canarySettings.apply(serverConfig().track("canary").revision("c4n4ry")));
+        gateway = new GatewayServer(GatewayConfig.builder().host("127.0.0.1").port(0)
+                .stable("127.0.0.1:" + stable.port()).canary("127.0.0.1:" + canary.port()).canaryWeight(0)
+                .shadowPercent(shadowPercent).build()).start();
         prometheusPort = FreePorts.next();
         Files.writeString(dir.resolve("prometheus.yml"), """
                 global:
@@ -360,7 +358,7 @@ class CanaryScenariosTest {
                 }
             }, "traffic");
             traffic.start();
-            if (Double.parseDouble(shadowPercent) > 0) {
+            if (shadowPercent > 0) {
                 // Twice the template's minimum: increase() extrapolates a young series from its first
                 // few samples, so with bursty traffic it can cross the minimum and fall back under it
                 // at the next scrape (seen in CI: an Inconclusive first measurement).
@@ -397,13 +395,14 @@ class CanaryScenariosTest {
         return "http://127.0.0.1:" + gateway.port() + path;
     }
 
-    private static InferenceServer server(String... flags) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--management-port", "0"));
-        args.addAll(List.of(flags));
-        if (!args.contains("--model-repository")) {
-            args.addAll(List.of("--model-repository", System.getProperty("inference.modelRepository")));
-        }
-        return InferenceServer.start(ServerConfig.parse(args.toArray(String[]::new)));
+    /** A server's defaults on loopback with free ports, serving the build's model repository. */
+    private static ServerConfig.Builder serverConfig() {
+        return ServerConfig.builder().host("127.0.0.1").port(0).managementPort(0)
+                .modelRepository(Path.of(System.getProperty("inference.modelRepository")));
+    }
+
+    private static InferenceServer server(ServerConfig.Builder config) throws Exception {
+        return new InferenceServer(config.build()).start();
     }
 
     private void awaitPrometheus() throws Exception {

@@ -1,6 +1,7 @@
 package dev.inference.gateway.routing;
 
 import com.linecorp.armeria.client.Endpoint;
+import com.linecorp.armeria.client.endpoint.DynamicEndpointGroup;
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.common.SessionProtocol;
@@ -8,6 +9,7 @@ import dev.inference.api.repository.v1.ModelRepositoryServiceGrpc.ModelRepositor
 import dev.inference.api.v1.InferenceServiceGrpc.InferenceServiceFutureStub;
 import inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -21,12 +23,13 @@ import org.slf4j.LoggerFactory;
  * @param inference its {@code inference.v1.InferenceService}
  * @param openInference its Open Inference Protocol v2 service, {@code inference.GRPCInferenceService}
  * @param repository its model repository extension, for the admin route
+ * @param address the server's address, given to the health checks by {@link #start()}
  * @param healthChecks the group whose checks decide {@link #isHealthy()}: empty while its server is
- *     not SERVING (local mode) or not reachable (mesh mode)
+ *     not SERVING (local mode) or not reachable (mesh mode), and before {@link #start()}
  */
 public record Upstream(String name, InferenceServiceFutureStub inference,
         GRPCInferenceServiceFutureStub openInference, ModelRepositoryServiceFutureStub repository,
-        EndpointGroup healthChecks) implements AutoCloseable {
+        Address address, EndpointGroup healthChecks) implements AutoCloseable {
 
     public static final String MESH = "mesh";
 
@@ -40,7 +43,8 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
      * gone) its group is empty, so the router sends it nothing and a call to it fails at once.
      */
     public static Upstream healthChecked(String name, String address) {
-        EndpointGroup group = new GrpcHealthCheckedEndpointGroupBuilder(Endpoint.parse(address))
+        Address server = new Address(Endpoint.parse(address));
+        EndpointGroup group = new GrpcHealthCheckedEndpointGroupBuilder(server)
                 .retryInterval(HEALTH_CHECK_INTERVAL)
                 // Fail at once when the server is down (0 would mean "wait for ever").
                 .selectionTimeout(Duration.ofMillis(1))
@@ -48,7 +52,7 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
         logTransitions(group, name + " (" + address + ")", "SERVING", "not SERVING: calls to it fail at once");
         return new Upstream(name, stub(group, InferenceServiceFutureStub.class),
                 stub(group, GRPCInferenceServiceFutureStub.class), stub(group, ModelRepositoryServiceFutureStub.class),
-                group);
+                server, group);
     }
 
     /**
@@ -59,18 +63,24 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
      */
     public static Upstream mesh(String address) {
         Endpoint endpoint = Endpoint.parse(address);
-        EndpointGroup reachable = new GrpcHealthCheckedEndpointGroupBuilder(endpoint)
+        Address service = new Address(endpoint);
+        EndpointGroup reachable = new GrpcHealthCheckedEndpointGroupBuilder(service)
                 .answerIsEnough()
                 .retryInterval(HEALTH_CHECK_INTERVAL)
                 .build();
         logTransitions(reachable, "the mesh service (" + address + ")", "reachable", "unreachable");
         return new Upstream(MESH, stub(endpoint, InferenceServiceFutureStub.class),
                 stub(endpoint, GRPCInferenceServiceFutureStub.class), stub(endpoint, ModelRepositoryServiceFutureStub.class),
-                reachable);
+                service, reachable);
     }
 
     public boolean isHealthy() {
         return !healthChecks.endpoints().isEmpty();
+    }
+
+    /** Starts the health checks; building an upstream checks nothing. */
+    public void start() {
+        address.resolve();
     }
 
     /** Waits, at most {@code timeout}, for the first health check to report. */
@@ -85,6 +95,24 @@ public record Upstream(String name, InferenceServiceFutureStub inference,
     @Override
     public void close() {
         healthChecks.close();
+        address.close();
+    }
+
+    /**
+     * The one address of an upstream, empty until {@link #resolve()}: Armeria's health-checked group
+     * checks the endpoints its delegate gives it, so it checks nothing until the gateway starts.
+     */
+    public static final class Address extends DynamicEndpointGroup {
+
+        private final Endpoint endpoint;
+
+        Address(Endpoint endpoint) {
+            this.endpoint = endpoint;
+        }
+
+        void resolve() {
+            setEndpoints(List.of(endpoint));
+        }
     }
 
     /**

@@ -82,8 +82,7 @@ class EdgeAuthenticationTest {
                 TestKeys.line("search-app", "key-search"),
                 TestKeys.line("other-team", "key-other", "models=tabular"),
                 TestKeys.line("ops", "key-ops", "admin")) + "\n");
-        platform = TestPlatform.start("--jwks", jwks.url(), "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE,
-                "--api-keys-file", keysFile.toString());
+        platform = TestPlatform.start(gateway -> gateway.jwt(jwks.url(), ISSUER, AUDIENCE).apiKeysFile(keysFile));
     }
 
     @AfterAll
@@ -255,8 +254,8 @@ class EdgeAuthenticationTest {
     @Order(10)
     void aJwksThatCannotBeFetchedIsUnavailableNotAnInvalidToken() throws Exception {
         int down = FreePorts.next();
-        var gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + platform.stable.port(),
-                "--jwks", "http://127.0.0.1:" + down + "/jwks.json", "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE);
+        var gateway = TestPlatform.gateway(TestPlatform.gatewayConfig(platform.stable)
+                .jwt("http://127.0.0.1:" + down + "/jwks.json", ISSUER, AUDIENCE));
         try {
             HttpResponse<String> refused = TestPlatform.post(gateway, PREDICT, BODY,
                     "authorization", "Bearer " + token(rsa, JWSAlgorithm.RS256, claims -> { }));

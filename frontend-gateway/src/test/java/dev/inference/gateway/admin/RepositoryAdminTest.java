@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.gateway.TestPlatform;
 import dev.inference.server.InferenceServer;
+import dev.inference.server.registry.RepositoryControl;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -31,11 +32,12 @@ class RepositoryAdminTest {
 
     @BeforeAll
     static void start() throws Exception {
-        stable = TestPlatform.inferenceServer("--model-control-mode", "explicit", "--load-model", "sentiment",
-                "--track", "stable", "--warm-up-ms", "0");
-        canary = TestPlatform.inferenceServer("--track", "canary", "--warm-up-ms", "0");
-        gateway = TestPlatform.gateway("--stable", "127.0.0.1:" + stable.port(), "--canary", "127.0.0.1:" + canary.port(),
-                "--canary-weight", "0", "--admin-token", TOKEN);
+        stable = TestPlatform.inferenceServer(TestPlatform.serverConfig()
+                .modelControlMode(RepositoryControl.Mode.EXPLICIT).loadModels(List.of("sentiment")).track("stable")
+                .warmUp(Duration.ZERO));
+        canary = TestPlatform.inferenceServer(TestPlatform.serverConfig().track("canary").warmUp(Duration.ZERO));
+        gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().stable("127.0.0.1:" + stable.port())
+                .canary("127.0.0.1:" + canary.port()).canaryWeight(0).adminToken(TOKEN));
     }
 
     @AfterAll

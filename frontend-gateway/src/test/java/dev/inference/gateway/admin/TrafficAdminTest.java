@@ -18,7 +18,7 @@ class TrafficAdminTest {
 
     @Test
     void adminChangesTheSplit() throws Exception {
-        try (TestPlatform platform = TestPlatform.start("--canary-weight", "0")) {
+        try (TestPlatform platform = TestPlatform.start(gateway -> gateway.canaryWeight(0))) {
             for (int i = 0; i < 30; i++) {
                 assertEquals("stable", track(platform));
             }
@@ -48,7 +48,7 @@ class TrafficAdminTest {
 
     @Test
     void withATokenConfiguredOnlyItsBearerMayChangeTraffic() throws Exception {
-        try (TestPlatform platform = TestPlatform.start("--admin-token", TOKEN)) {
+        try (TestPlatform platform = TestPlatform.start(gateway -> gateway.adminToken(TOKEN))) {
             assertEquals(401, platform.post("/admin/traffic", "{\"canaryWeight\": 50}").statusCode());
             assertEquals(401, platform.post("/admin/traffic", "{\"canaryWeight\": 50}",
                     "authorization", "Bearer wrong-token-wrong-token").statusCode());

@@ -19,6 +19,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -130,8 +131,8 @@ class RestTranscodingTest {
 
     @Test
     void fullUpstreamQueueIs429() throws Exception {
-        InferenceServer tiny = TestPlatform.inferenceServer("--queue-capacity", "2");
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + tiny.port());
+        InferenceServer tiny = TestPlatform.inferenceServer(TestPlatform.serverConfig().queueCapacity(2));
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig(tiny));
         try {
             HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\",\"b\",\"c\"]}");
 
@@ -145,7 +146,7 @@ class RestTranscodingTest {
     @Test
     void upstreamDownIs503WithoutInternalDetails() throws Exception {
         int deadPort = FreePorts.next();
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + deadPort);
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + deadPort));
         try {
             HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}");
 
@@ -160,8 +161,8 @@ class RestTranscodingTest {
 
     @Test
     void passedDeadlineIs504() throws Exception {
-        InferenceServer slow = TestPlatform.inferenceServer("--inject-latency-ms", "1500");
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + slow.port());
+        InferenceServer slow = TestPlatform.inferenceServer(TestPlatform.serverConfig().injectLatency(Duration.ofMillis(1500)));
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig(slow));
         try {
             HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"a\"]}", "grpc-timeout", "300m");
 

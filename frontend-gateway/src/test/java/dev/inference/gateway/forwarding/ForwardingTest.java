@@ -15,6 +15,7 @@ import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +32,7 @@ class ForwardingTest {
     @Test
     void unpinnedCallTellsTheMeshItIsUnpinned() throws Exception {
         try (RecordingUpstream upstream = new RecordingUpstream("stable", 0)) {
-            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port());
+            GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + upstream.port()));
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
             try {
                 InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(3, TimeUnit.SECONDS).predict(REQUEST);
@@ -47,7 +48,7 @@ class ForwardingTest {
     @Test
     void grpcCallCarriesItsRemainingDeadlineRequestIdTraceAndPinUpstream() throws Exception {
         try (RecordingUpstream upstream = new RecordingUpstream("canary", 0)) {
-            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port());
+            GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + upstream.port()));
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
             try {
                 Metadata sent = new Metadata();
@@ -76,8 +77,8 @@ class ForwardingTest {
     @Test
     void restCallGetsTheDefaultDeadlineAndAGeneratedRequestIdEchoedBack() throws Exception {
         try (RecordingUpstream upstream = new RecordingUpstream("stable", 0)) {
-            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port(),
-                    "--default-timeout-ms", "4000");
+            GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + upstream.port())
+                    .defaultTimeout(Duration.ofSeconds(4)));
             try {
                 HttpResponse<String> response = TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"Lovely\"]}");
 
@@ -96,7 +97,7 @@ class ForwardingTest {
     @Test
     void cancelledCallIsCancelledUpstream() throws Exception {
         try (RecordingUpstream upstream = new RecordingUpstream("stable", 5000)) {
-            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + upstream.port());
+            GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + upstream.port()));
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
             try {
                 var call = InferenceServiceGrpc.newFutureStub(channel).predict(REQUEST);

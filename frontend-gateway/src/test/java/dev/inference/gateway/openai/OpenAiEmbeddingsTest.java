@@ -119,7 +119,7 @@ class OpenAiEmbeddingsTest {
 
     @Test
     void aServerThatIsDownIsAnOpenAiServerErrorAndTheGatewayKeepsServing() throws Exception {
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + FreePorts.next());
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + FreePorts.next()));
         try {
             HttpResponse<String> answer = TestPlatform.post(gateway, "/v1/embeddings",
                     "{\"model\": \"" + MODEL + "\", \"input\": \"hi\"}");

@@ -73,8 +73,8 @@ class OnnxConformanceTest {
             Path version = Files.createDirectories(repository.resolve(testCase.modelName()).resolve("1"));
             Files.copy(testCase.model(), version.resolve("model.onnx"));
         }
-        server = TestPlatform.inferenceServer("--model-repository", repository.toString(), "--workers", "1");
-        gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + server.port(), "--max-request-bytes", "16777216");
+        server = TestPlatform.inferenceServer(TestPlatform.serverConfig().modelRepository(repository).workers(1));
+        gateway = TestPlatform.gateway(TestPlatform.gatewayConfig(server).maxRequestBytes(16 << 20));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
                 .maxInboundMessageSize(64 << 20).build();
         stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);

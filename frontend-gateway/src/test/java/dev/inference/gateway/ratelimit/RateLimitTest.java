@@ -29,8 +29,7 @@ class RateLimitTest {
     @Test
     void aClientOverItsLimitIsToldWhenToRetryOnEveryApiAndHealthIsNeverLimited() throws Exception {
         InferenceServer server = TestPlatform.inferenceServer();
-        GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + server.port(),
-                "--rate-limit", "0.5", "--rate-limit-burst", "5");
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig(server).rateLimit(0.5).rateLimitBurst(5));
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
         try {
             List<Integer> statuses = new ArrayList<>();

@@ -47,7 +47,7 @@ class PinningTest {
 
     @Test
     void unpinnedTrafficSplitsByTheWeightWithinAStatisticalBound() throws Exception {
-        try (TestPlatform platform = TestPlatform.start("--canary-weight", "20")) {
+        try (TestPlatform platform = TestPlatform.start(gateway -> gateway.canaryWeight(20))) {
             int calls = 2000;
             int canary = 0;
             for (int i = 0; i < calls; i++) {

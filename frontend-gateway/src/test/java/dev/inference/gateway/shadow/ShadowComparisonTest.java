@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import dev.inference.api.Headers;
 import dev.inference.api.v1.InferenceServiceGrpc;
 import dev.inference.api.v1.PredictRequest;
+import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.gateway.TestPlatform;
 import dev.inference.gateway.forwarding.RecordingUpstream;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ShadowComparisonTest {
 
     private static final String PREDICT = "/v1/models/sentiment:predict";
+    private static final UnaryOperator<GatewayConfig.Builder> SHADOW_ALL = config -> config.shadowPercent(100);
 
     @TempDir
     static Path dir;
@@ -58,14 +61,14 @@ class ShadowComparisonTest {
 
     @BeforeAll
     static void startServers() throws Exception {
-        stable = TestPlatform.inferenceServer("--default-version", "sentiment=1", "--track", "stable",
-                "--revision", "st4ble");
+        stable = TestPlatform.inferenceServer(TestPlatform.serverConfig().defaultVersion("sentiment", "1").track("stable")
+                .revision("st4ble"));
         Path reversed = ModelRepositoryCopies.withReversedLabels(
                 Path.of(System.getProperty("inference.modelRepository")), dir.resolve("reversed"));
-        wrong = TestPlatform.inferenceServer("--model-repository", reversed.toString(), "--default-version",
-                "sentiment=1", "--track", "canary", "--revision", "wr0ng");
-        slowButRight = TestPlatform.inferenceServer("--default-version", "sentiment=1", "--track", "canary",
-                "--revision", "sl0w", "--inject-latency-ms", "500");
+        wrong = TestPlatform.inferenceServer(TestPlatform.serverConfig().modelRepository(reversed)
+                .defaultVersion("sentiment", "1").track("canary").revision("wr0ng"));
+        slowButRight = TestPlatform.inferenceServer(TestPlatform.serverConfig().defaultVersion("sentiment", "1").track("canary")
+                .revision("sl0w").injectLatency(Duration.ofMillis(500)));
     }
 
     @AfterAll
@@ -82,7 +85,7 @@ class ShadowComparisonTest {
 
     @Test
     void everyTextOfAWrongCanaryDisagreesWhileUsersGetStable() throws Exception {
-        GatewayServer gateway = gateway(wrong, "--shadow-percent", "100");
+        GatewayServer gateway = gateway(wrong, SHADOW_ALL);
 
         for (int i = 0; i < 5; i++) {
             HttpResponse<String> answer = post(gateway, "{\"instances\":[\"Great food\",\"Awful service\"]}");
@@ -101,7 +104,7 @@ class ShadowComparisonTest {
 
     @Test
     void embeddingsAreShadowedOverOpenAisApiAndEmbedAndComparedByCosine() throws Exception {
-        GatewayServer gateway = gateway(wrong, "--shadow-percent", "100");
+        GatewayServer gateway = gateway(wrong, SHADOW_ALL);
 
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> answer = TestPlatform.post(gateway, "/v1/embeddings",
@@ -123,7 +126,7 @@ class ShadowComparisonTest {
 
     @Test
     void theClientNeverWaitsForTheShadowAndShadowsInFlightAreBounded() throws Exception {
-        GatewayServer gateway = gateway(slowButRight, "--shadow-percent", "100", "--shadow-max-in-flight", "2");
+        GatewayServer gateway = gateway(slowButRight, config -> config.shadowPercent(100).shadowMaxInFlight(2));
         post(gateway, "{\"instances\":[\"warm-up\"]}", Headers.TRACK, "stable");
 
         List<CompletableFuture<Long>> calls = new ArrayList<>();
@@ -152,7 +155,7 @@ class ShadowComparisonTest {
 
     @Test
     void theShadowHasOnlyWhatIsLeftOfTheCallersDeadline() throws Exception {
-        GatewayServer gateway = gateway(slowButRight, "--shadow-percent", "100");
+        GatewayServer gateway = gateway(slowButRight, SHADOW_ALL);
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
         try {
             InferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.MILLISECONDS)
@@ -167,19 +170,19 @@ class ShadowComparisonTest {
 
     @Test
     void answersOfOneRevisionPinnedCallsAndShadowingOffAreNotCompared() throws Exception {
-        GatewayServer sameServer = gateway(stable, "--shadow-percent", "100");
+        GatewayServer sameServer = gateway(stable, SHADOW_ALL);
         post(sameServer, "{\"instances\":[\"Nice\"]}");
         awaitValue(1, () -> metric(sameServer, "inference_shadow_skipped_total", "reason=\"same_revision\""));
 
         // Each "not" waits for an event that must come after what it rules out: a shadow of the
         // first call would have been sent before the second call started.
-        GatewayServer pinned = gateway(wrong, "--shadow-percent", "100");
+        GatewayServer pinned = gateway(wrong, SHADOW_ALL);
         post(pinned, "{\"instances\":[\"Nice\"]}", Headers.TRACK, "stable");
         post(pinned, "{\"instances\":[\"Nice\"]}");
         awaitValue(1, () -> metric(pinned, "inference_shadow_comparisons_total"));
         assertEquals(1, metric(pinned, "inference_shadow_comparisons_total"), "the unpinned call only: a pinned call is not shadowed");
 
-        GatewayServer off = gateway(wrong);
+        GatewayServer off = gateway(wrong, UnaryOperator.identity());
         double canaryCalls = requests(wrong);
         post(off, "{\"instances\":[\"Nice\"]}");
         post(off, "{\"instances\":[\"Nice\"]}", Headers.TRACK, "canary");
@@ -192,8 +195,8 @@ class ShadowComparisonTest {
     @Test
     void aCanaryThatIsDownIsSkippedAndCounted() throws Exception {
         int nothingListens = FreePorts.next();
-        GatewayServer gateway = TestPlatform.gateway("--stable", "127.0.0.1:" + stable.port(),
-                "--canary", "127.0.0.1:" + nothingListens, "--canary-weight", "0", "--shadow-percent", "100");
+        GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().stable("127.0.0.1:" + stable.port())
+                .canary("127.0.0.1:" + nothingListens).canaryWeight(0).shadowPercent(100));
         gateways.add(gateway);
 
         assertEquals(200, post(gateway, "{\"instances\":[\"Nice\"]}").statusCode());
@@ -209,7 +212,7 @@ class ShadowComparisonTest {
     @Test
     void inMeshModeTheShadowAsksForTheOtherTrackAndCarriesTheCallsTrace() throws Exception {
         try (RecordingUpstream mesh = new RecordingUpstream("stable", 0)) {
-            GatewayServer gateway = TestPlatform.gateway("--upstream", "127.0.0.1:" + mesh.port(), "--shadow-percent", "100");
+            GatewayServer gateway = TestPlatform.gateway(TestPlatform.gatewayConfig().upstream("127.0.0.1:" + mesh.port()).shadowPercent(100));
             gateways.add(gateway);
             String trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
             TestPlatform.post(gateway, "/v1/models/sentiment:predict", "{\"instances\":[\"Nice\"]}",
@@ -240,11 +243,11 @@ class ShadowComparisonTest {
         try {
             for (String[] server : List.of(new String[] {"stable", "stable", "mlpst4ble"},
                     new String[] {"close", "canary", "cl0se"}, new String[] {"wrong", "canary", "wr0ngmlp"})) {
-                servers.add(TestPlatform.inferenceServer("--model-repository", repositories.resolve(server[0]).toString(),
-                        "--track", server[1], "--revision", server[2]));
+                servers.add(TestPlatform.inferenceServer(TestPlatform.serverConfig()
+                        .modelRepository(repositories.resolve(server[0])).track(server[1]).revision(server[2])));
             }
-            GatewayServer close = gateway(servers.get(0), servers.get(1), "--shadow-percent", "100");
-            GatewayServer wrongGateway = gateway(servers.get(0), servers.get(2), "--shadow-percent", "100");
+            GatewayServer close = gateway(servers.get(0), servers.get(1), SHADOW_ALL);
+            GatewayServer wrongGateway = gateway(servers.get(0), servers.get(2), SHADOW_ALL);
             for (GatewayServer gateway : List.of(close, wrongGateway)) {
                 for (int i = 0; i < 5; i++) {
                     HttpResponse<String> answer = TestPlatform.post(gateway, "/v2/models/mlp/infer", "{\"inputs\": [{"
@@ -274,15 +277,15 @@ class ShadowComparisonTest {
         }
     }
 
-    private GatewayServer gateway(InferenceServer canary, String... flags) {
-        return gateway(stable, canary, flags);
+    private GatewayServer gateway(InferenceServer canary, UnaryOperator<GatewayConfig.Builder> settings) {
+        return gateway(stable, canary, settings);
     }
 
-    private GatewayServer gateway(InferenceServer stableServer, InferenceServer canary, String... flags) {
-        List<String> args = new ArrayList<>(List.of("--stable", "127.0.0.1:" + stableServer.port(),
-                "--canary", "127.0.0.1:" + canary.port(), "--canary-weight", "0"));
-        args.addAll(List.of(flags));
-        GatewayServer gateway = TestPlatform.gateway(args.toArray(String[]::new));
+    /** A gateway in local mode that sends every unshadowed call to {@code stableServer}. */
+    private GatewayServer gateway(InferenceServer stableServer, InferenceServer canary,
+            UnaryOperator<GatewayConfig.Builder> settings) {
+        GatewayServer gateway = TestPlatform.gateway(settings.apply(TestPlatform.gatewayConfig()
+                .stable("127.0.0.1:" + stableServer.port()).canary("127.0.0.1:" + canary.port()).canaryWeight(0)));
         gateways.add(gateway);
         return gateway;
     }

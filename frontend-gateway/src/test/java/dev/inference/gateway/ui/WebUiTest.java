@@ -44,7 +44,7 @@ class WebUiTest {
         boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
         String missing = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)";
         Required.that(installed, missing);
-        platform = TestPlatform.start("--canary-weight", "10", "--shadow-percent", "100");
+        platform = TestPlatform.start(gateway -> gateway.canaryWeight(10).shadowPercent(100));
         ChromeOptions options = new ChromeOptions()
                 .setBinary(CHROMIUM.toFile())
                 // Chromium's background services would try to reach the internet; this machine has none.
@@ -162,7 +162,7 @@ class WebUiTest {
     void onAGatewayThatRequiresCredentialsAPastedKeyIsSentWithEveryCall() throws Exception {
         Path keys = Files.createTempFile("api-keys", "");
         Files.writeString(keys, TestKeys.line("ui-user", "pasted-key") + "\n");
-        try (TestPlatform secured = TestPlatform.start("--api-keys-file", keys.toString())) {
+        try (TestPlatform secured = TestPlatform.start(gateway -> gateway.apiKeysFile(keys))) {
             browser.get(secured.url("/"));
             WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
             assertTrue(error.getText().contains("UNAUTHENTICATED") && error.getText().contains("paste an API key"),

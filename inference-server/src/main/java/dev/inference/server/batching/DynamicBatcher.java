@@ -103,7 +103,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
     }
 
     /**
-     * Starts the workers, each asking {@code model} for its own {@link BatchWorker}.
+     * Builds the batcher; {@link #start()} starts its workers.
      *
      * @param name what the logs and errors call this batcher, such as {@code sentiment/2}
      * @param length an input's length in the units the model pads (tokens, or an estimate of them)
@@ -125,8 +125,20 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             Thread worker = new Thread(this::runWorker, "batcher-" + name + "-" + i);
             worker.setDaemon(true);
             workers.add(worker);
-            worker.start();
         }
+    }
+
+    /**
+     * Starts the workers, each asking the model for its own {@link BatchWorker}; {@link
+     * #awaitWorkers} tells when they are ready. Until then, inputs queue.
+     *
+     * @return this batcher
+     */
+    public synchronized DynamicBatcher<I, O> start() {
+        if (workers.get(0).getState() == Thread.State.NEW && !closed) {
+            workers.forEach(Thread::start);
+        }
+        return this;
     }
 
     /** As {@link #submit(List, BooleanSupplier, Executor)}, completing on the worker's thread. */

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import java.time.Duration;
 import java.util.List;
@@ -69,9 +70,9 @@ public final class InferenceMetrics {
         return recording && System.nanoTime() - nanos - recordingSinceNanos >= 0;
     }
 
-    /** The Prometheus text exposition of every metric. */
-    public String scrape() {
-        return registry.scrape();
+    /** Every metric, for the management port's exposition. */
+    public PrometheusRegistry prometheusRegistry() {
+        return registry.getPrometheusRegistry();
     }
 
     /** Meters of one model version. */

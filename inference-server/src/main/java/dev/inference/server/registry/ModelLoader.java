@@ -87,7 +87,7 @@ public final class ModelLoader {
             throw new IOException(location.model() + "/" + location.version() + " failed to load from "
                     + location.directory() + ": " + e.getMessage(), e);
         }
-        if (!version.batcher().awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        if (!version.batcher().start().awaitWorkers(WARM_UP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             version.close();
             throw new IOException(location.model() + "/" + location.version() + " did not start its workers within "
                     + WARM_UP_TIMEOUT_SECONDS + " s (the log says why)");

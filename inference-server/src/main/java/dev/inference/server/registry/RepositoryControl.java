@@ -44,7 +44,19 @@ public final class RepositoryControl implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RepositoryControl.class);
 
     /** Triton's {@code --model-control-mode} values. */
-    public enum Mode { NONE, POLL, EXPLICIT }
+    public enum Mode {
+        NONE, POLL, EXPLICIT;
+
+        /** The mode a flag names, in any case. */
+        public static Mode parse(String name) {
+            for (Mode mode : values()) {
+                if (mode.name().equalsIgnoreCase(name)) {
+                    return mode;
+                }
+            }
+            throw new IllegalArgumentException("--model-control-mode must be none, poll or explicit, was " + name);
+        }
+    }
 
     /** A version's state, as the repository index reports it. */
     public enum State { READY, LOADING, UNLOADING, UNAVAILABLE }

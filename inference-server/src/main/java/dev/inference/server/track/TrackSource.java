@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,44 +34,53 @@ public final class TrackSource implements AutoCloseable {
     private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?");
 
     private final String fallback;
-    private final String revision;
+    private final String fallbackRevision;
     private final Path podLabelsFile;
-    private final ScheduledExecutorService poller;
+    private final Duration pollInterval;
+    private ScheduledExecutorService poller;
     private volatile String current;
+    private volatile String revision;
 
-    private TrackSource(String fallback, String revision, Path podLabelsFile, ScheduledExecutorService poller) {
-        this.fallback = fallback;
-        this.revision = revision;
+    private TrackSource(String fallback, String fallbackRevision, Path podLabelsFile, Duration pollInterval) {
+        this.fallback = requireLabelValue(fallback, "--track");
+        this.fallbackRevision = requireLabelValue(fallbackRevision, "--revision");
         this.podLabelsFile = podLabelsFile;
-        this.poller = poller;
+        this.pollInterval = pollInterval;
         this.current = fallback;
+        this.revision = fallbackRevision;
     }
 
     /** A track and revision that never change. */
     public static TrackSource fixed(String track, String revision) {
-        return new TrackSource(checked(track, "track"), checked(revision, "revision"), null, null);
+        return new TrackSource(track, revision, null, null);
     }
 
     /**
-     * The {@code track} label of a downward-API labels file, re-read every {@code pollInterval},
-     * {@code fallback} while the file or the label is missing; the revision label, read once (a
-     * pod's template never changes), {@code fallbackRevision} without one.
+     * The {@code track} label of a downward-API labels file, re-read every {@code pollInterval}
+     * once {@link #start() started}, {@code fallback} while the file or the label is missing; the
+     * revision label, read once at start (a pod's template never changes), {@code fallbackRevision}
+     * without one.
      */
     public static TrackSource fromPodLabels(Path podLabelsFile, String fallback, String fallbackRevision,
-            long pollMillis) {
-        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(
-                new ThreadFactoryBuilder().setNameFormat("track-poller").setDaemon(true).build());
-        String revision = checked(fallbackRevision, "revision");
+            Duration pollInterval) {
+        return new TrackSource(fallback, fallbackRevision, podLabelsFile, pollInterval);
+    }
+
+    /** Reads the labels file, if any, and keeps polling it until {@link #close()}. */
+    public synchronized void start() {
+        if (podLabelsFile == null || poller != null) {
+            return;
+        }
         try {
             revision = parseLabel(Files.readString(podLabelsFile), REVISION_LABEL)
-                    .filter(label -> LABEL_VALUE.matcher(label).matches()).orElse(revision);
+                    .filter(label -> LABEL_VALUE.matcher(label).matches()).orElse(fallbackRevision);
         } catch (IOException missing) {
             // The kubelet writes the file before the container starts; without it, the fallback.
         }
-        TrackSource source = new TrackSource(checked(fallback, "track"), revision, podLabelsFile, poller);
-        source.reload();
-        poller.scheduleWithFixedDelay(source::reload, pollMillis, pollMillis, TimeUnit.MILLISECONDS);
-        return source;
+        reload();
+        poller = Executors.newSingleThreadScheduledExecutor(
+                new ThreadFactoryBuilder().setNameFormat("track-poller").setDaemon(true).build());
+        poller.scheduleWithFixedDelay(this::reload, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public String current() {
@@ -106,8 +116,9 @@ public final class TrackSource implements AutoCloseable {
         }
     }
 
-    private static String checked(String value, String what) {
-        if (!LABEL_VALUE.matcher(value).matches()) {
+    /** {@code value}, when it is a Kubernetes label value (and so safe as a header value). */
+    public static String requireLabelValue(String value, String what) {
+        if (value == null || !LABEL_VALUE.matcher(value).matches()) {
             throw new IllegalArgumentException(what + " must be a Kubernetes label value"
                     + " (letters, digits, '.', '_', '-'; at most 63), was \"" + value + "\"");
         }
@@ -130,7 +141,7 @@ public final class TrackSource implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (poller != null) {
             poller.shutdownNow();
         }

@@ -208,7 +208,7 @@ class OpenInferenceProtocolTest {
     /** A drain: ready until it begins, the call in flight answered, then nothing accepts calls. */
     @Test
     void readyAndLiveThroughADrain() throws Exception {
-        try (TestServer slow = TestServer.start("--inject-latency-ms", "300")) {
+        try (TestServer slow = TestServer.start(TestServer.config().injectLatency(Duration.ofMillis(300)))) {
             GRPCInferenceServiceBlockingStub client = GRPCInferenceServiceGrpc.newBlockingStub(slow.channel);
             assertTrue(client.serverReady(ServerReadyRequest.getDefaultInstance()).getReady());
             CompletableFuture<ModelInferResponse> inFlight = CompletableFuture.supplyAsync(() ->

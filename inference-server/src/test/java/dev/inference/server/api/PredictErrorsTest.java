@@ -15,6 +15,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -104,7 +105,7 @@ class PredictErrorsTest {
 
     @Test
     void fullQueueAnswersResourceExhaustedAtOnce() throws Exception {
-        try (TestServer small = TestServer.start("--workers", "1", "--max-batch-size", "1", "--queue-capacity", "64")) {
+        try (TestServer small = TestServer.start(TestServer.config().workers(1).maxBatchSize(1).queueCapacity(64))) {
             ListenableFuture<PredictResponse> filling = small.futureStub().predict(
                     TestServer.request("2", Collections.nCopies(64, LONG_REVIEW).toArray(String[]::new)));
             awaitSampleAtLeast(small, "inference_queue_depth{model=\"sentiment\"}", 32);
@@ -120,7 +121,7 @@ class PredictErrorsTest {
 
     @Test
     void callWhoseDeadlinePassesWhileQueuedIsDroppedWithoutRunningTheModel() throws Exception {
-        try (TestServer busy = TestServer.start("--workers", "1", "--max-batch-size", "1")) {
+        try (TestServer busy = TestServer.start(TestServer.config().workers(1).maxBatchSize(1))) {
             occupyTheWorker(busy);
 
             assertStatus(Status.Code.DEADLINE_EXCEEDED, "", () -> busy.blockingStub()
@@ -134,7 +135,7 @@ class PredictErrorsTest {
 
     @Test
     void callCancelledWhileQueuedIsDroppedWithoutRunningTheModel() throws Exception {
-        try (TestServer busy = TestServer.start("--workers", "1", "--max-batch-size", "1")) {
+        try (TestServer busy = TestServer.start(TestServer.config().workers(1).maxBatchSize(1))) {
             occupyTheWorker(busy);
             Context.CancellableContext cancellable = Context.current().withCancellation();
             ListenableFuture<PredictResponse> cancelled =
@@ -205,11 +206,11 @@ class PredictErrorsTest {
 
     @Test
     void injectedErrorsFailWithInternalAndInjectedLatencyDelaysEveryCall() throws Exception {
-        try (TestServer failing = TestServer.start("--inject-error-rate", "1")) {
+        try (TestServer failing = TestServer.start(TestServer.config().injectErrorRate(1))) {
             assertStatus(Status.Code.INTERNAL, "injected fault",
                     () -> failing.blockingStub().predict(TestServer.request("1", "Nice")));
         }
-        try (TestServer slow = TestServer.start("--inject-latency-ms", "300")) {
+        try (TestServer slow = TestServer.start(TestServer.config().injectLatency(Duration.ofMillis(300)))) {
             long start = System.nanoTime();
             slow.blockingStub().predict(TestServer.request("1", "Nice"));
             assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300));

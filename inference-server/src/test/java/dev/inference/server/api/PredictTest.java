@@ -9,7 +9,6 @@ import dev.inference.api.v1.ModelInfo;
 import dev.inference.api.v1.ModelVersionInfo;
 import dev.inference.api.v1.PredictResponse;
 import dev.inference.api.v1.Prediction;
-import dev.inference.server.ServerConfig;
 import dev.inference.server.TestServer;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -28,7 +27,7 @@ class PredictTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = TestServer.inProcess(ServerConfig.defaults());
+        server = TestServer.inProcess(TestServer.config());
     }
 
     @AfterAll
@@ -59,7 +58,7 @@ class PredictTest {
 
     @Test
     void emptyVersionUsesTheDefaultVersion() throws Exception {
-        try (TestServer pinnedToOne = TestServer.inProcess(ServerConfig.defaults().defaultVersion("sentiment", "1"))) {
+        try (TestServer pinnedToOne = TestServer.inProcess(TestServer.config().defaultVersion("sentiment", "1"))) {
             assertEquals("1", pinnedToOne.blockingStub().predict(TestServer.request("", "Nice")).getModelVersion());
         }
         assertEquals("2", server.blockingStub().predict(TestServer.request("", "Nice")).getModelVersion(),

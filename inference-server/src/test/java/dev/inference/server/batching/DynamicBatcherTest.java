@@ -106,7 +106,7 @@ class DynamicBatcherTest {
         // window ended, so no timing of the test can split it.
         BatchingSettings waiting = new BatchingSettings(1, 3, Duration.ofSeconds(60), 1024);
         try (DynamicBatcher<String, String> batcher = new DynamicBatcher<>("fake", model, String::length, waiting,
-                model)) {
+                model).start()) {
             assertTrue(batcher.awaitWorkers(WAIT_SECONDS, TimeUnit.SECONDS));
             CompletableFuture<List<String>> first = batcher.submit(List.of("one"), () -> false);
             CompletableFuture<List<String>> second = batcher.submit(List.of("two", "three"), () -> false);
@@ -232,8 +232,25 @@ class DynamicBatcherTest {
             throw new IllegalStateException("no session");
         };
         try (DynamicBatcher<String, String> batcher = new DynamicBatcher<>("broken", broken, String::length,
-                new BatchingSettings(2, 8, Duration.ZERO, 16), new BatchObserver<>() {})) {
+                new BatchingSettings(2, 8, Duration.ZERO, 16), new BatchObserver<>() {}).start()) {
             assertFalse(batcher.awaitWorkers(WAIT_SECONDS, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void buildingStartsNoWorkerInputsQueueUntilStart() throws Exception {
+        GatedModel model = GatedModel.open();
+        try (DynamicBatcher<String, String> batcher = new DynamicBatcher<>("fake", model, String::length,
+                new BatchingSettings(1, 8, Duration.ZERO, 16), model)) {
+            assertFalse(batcher.awaitWorkers(0, TimeUnit.SECONDS), "no worker before start()");
+            CompletableFuture<List<String>> queued = batcher.submit(List.of("early"), () -> false);
+            assertFalse(queued.isDone());
+            assertEquals(1, batcher.queueDepth());
+
+            batcher.start();
+
+            assertEquals(List.of("EARLY"), await(queued));
+            assertTrue(batcher.awaitWorkers(WAIT_SECONDS, TimeUnit.SECONDS));
         }
     }
 
@@ -250,7 +267,7 @@ class DynamicBatcherTest {
     private static DynamicBatcher<String, String> batcher(GatedModel model, int maxBatch, double maxPadding,
             int capacity) {
         return new DynamicBatcher<>("fake", model, String::length,
-                new BatchingSettings(1, maxBatch, Duration.ZERO, capacity, maxPadding), model);
+                new BatchingSettings(1, maxBatch, Duration.ZERO, capacity, maxPadding), model).start();
     }
 
     private static List<String> await(CompletableFuture<List<String>> future) throws Exception {
@@ -363,7 +380,7 @@ class DynamicBatcherTest {
     private static DynamicBatcher<String, String> learning(CostedModel model) {
         return new DynamicBatcher<>("costed", model, text -> 4,
                 new BatchingSettings(1, 8, Duration.ofMillis(20), 1024, Double.POSITIVE_INFINITY, true),
-                new BatchObserver<>() {});
+                new BatchObserver<>() {}).start();
     }
 
     /** Singles one after the other (what a quiet server runs), then bursts of eight texts in eight requests. */

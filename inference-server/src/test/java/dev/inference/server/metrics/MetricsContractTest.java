@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inference.server.TestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -78,6 +81,29 @@ class MetricsContractTest {
         assertEquals(404, server.management("/nope").statusCode());
         assertTrue(server.management("/metrics").headers().firstValue("Content-Type").orElseThrow()
                 .startsWith("text/plain; version=0.0.4"));
+    }
+
+    /** HTTP's own rules, which the management port's library keeps: HEAD, 405 with Allow, and content negotiation. */
+    @Test
+    void managementPortAnswersHeadMethodsItDoesNotTakeAndOpenMetrics() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        URI healthz = URI.create("http://127.0.0.1:" + server.server.managementPort() + "/healthz");
+        HttpResponse<String> head = http.send(HttpRequest.newBuilder(healthz).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, head.statusCode());
+        assertEquals("", head.body());
+
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(healthz).POST(HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, post.statusCode());
+        assertTrue(post.body().contains("POST is not allowed on /healthz"), post.body());
+
+        HttpResponse<String> openMetrics = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.server.managementPort() + "/metrics"))
+                .header("Accept", "application/openmetrics-text; version=1.0.0").build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(openMetrics.headers().firstValue("Content-Type").orElseThrow().startsWith("application/openmetrics-text"),
+                openMetrics.headers().toString());
+        assertTrue(openMetrics.body().endsWith("# EOF\n"), "an OpenMetrics exposition ends with # EOF");
     }
 
     private static void assertType(String name, String type) {

@@ -100,6 +100,6 @@ class BatchedClassificationTest {
     private static DynamicBatcher<String, Classification> batcher(BatchObserver<Classification> observer) {
         // No padding bound: the test needs every text in one batch, whatever their lengths.
         return new DynamicBatcher<>(classifier.toString(), classifier, classifier::estimatedTokens,
-                new BatchingSettings(1, 32, Duration.ZERO, 1024), observer);
+                new BatchingSettings(1, 32, Duration.ZERO, 1024), observer).start();
     }
 }

@@ -18,6 +18,7 @@ import dev.inference.server.Interop;
 import dev.inference.server.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +69,7 @@ class ReferencePipelinesTest {
                 .replace("\"model_type\"", "\"problem_type\": \"multi_label_classification\",\n  \"model_type\""));
         Files.createSymbolicLink(repository.resolve("all-minilm-l6-v2"),
                 DEFAULTS.resolve("all-minilm-l6-v2").toAbsolutePath());
-        server = TestServer.start("--model-repository", repository.toString(), "--max-queue-delay-ms", "5");
+        server = TestServer.start(TestServer.config().modelRepository(repository).maxQueueDelay(Duration.ofMillis(5)));
     }
 
     @AfterAll

@@ -33,7 +33,7 @@ class ModelRegistryTest {
                         Path.of("target/model-repository/sentiment").resolve(version), 1);
                 return (ServedVersion) new ServedVersion.ClassifierVersion(classifier,
                         new DynamicBatcher<>(classifier.toString(), classifier,
-                        classifier::estimatedTokens, settings, new BatchObserver<>() {}), null);
+                        classifier::estimatedTokens, settings, new BatchObserver<>() {}).start(), null);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

@@ -73,8 +73,8 @@ class RepositoryControlTest {
     @Test
     void inModePollVersionsComeReplaceAndGoUnderLoadWithoutAFailedCall() throws Exception {
         addVersion("1", "1");
-        server = TestServer.start("--model-repository", root.toString(), "--model-control-mode", "poll",
-                "--repository-poll-seconds", "1", "--warm-up-ms", "0");
+        server = TestServer.start(TestServer.config().modelRepository(root)
+                .modelControlMode(RepositoryControl.Mode.POLL).repositoryPoll(Duration.ofSeconds(1)).warmUp(Duration.ZERO));
         traffic = Traffic.start(server, 3);
         traffic.step(Set.of("1"));
 
@@ -120,8 +120,8 @@ class RepositoryControlTest {
     void inModeExplicitModelsLoadAndUnloadOnRequestOverGrpcAndHttp() throws Exception {
         addVersion("1", "1");
         addVersion("2", "2");
-        server = TestServer.start("--model-repository", root.toString(), "--model-control-mode", "explicit",
-                "--load-model", "sentiment", "--warm-up-ms", "0");
+        server = TestServer.start(TestServer.config().modelRepository(root)
+                .modelControlMode(RepositoryControl.Mode.EXPLICIT).loadModels(List.of("sentiment")).warmUp(Duration.ZERO));
         traffic = Traffic.start(server, 2);
         traffic.step(Set.of("2"));
         var repository = ModelRepositoryServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
@@ -155,11 +155,16 @@ class RepositoryControlTest {
         HttpResponse<String> unknown = post("/v2/repository/models/nope/load", "");
         assertEquals(404, unknown.statusCode());
         assertTrue(unknown.body().contains("has no model \\\"nope\\\""), unknown.body());
-        assertEquals(404, post("/v2/repository/models/..%2F..%2Fetc/load", "").statusCode());
+        // A name that would climb out of the repository is refused before any route sees it.
+        assertEquals(400, post("/v2/repository/models/..%2F..%2Fetc/load", "").statusCode());
         assertEquals(400, post("/v2/repository/index", "[1,").statusCode());
         assertEquals(404, post("/v2/repository/nothing", "").statusCode());
         HttpResponse<String> get = server.management("/v2/repository/index");
         assertEquals(405, get.statusCode());
+        assertEquals("POST", get.headers().firstValue("allow").orElseThrow());
+        assertEquals("{\"error\":\"GET is not allowed on /v2/repository/index\"}", get.body());
+        HttpResponse<String> nothing = post("/v2/repository/nothing", "");
+        assertTrue(nothing.body().startsWith("{\"error\":\"no route /v2/repository/nothing"), nothing.body());
         StatusRuntimeException notLoaded = assertThrows(StatusRuntimeException.class, () -> repository
                 .repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("nope").build()));
         assertEquals(Status.Code.NOT_FOUND, notLoaded.getStatus().getCode());
@@ -169,8 +174,8 @@ class RepositoryControlTest {
     @Test
     void aFolderThatFailsToLoadOnRequestLeavesWhatServesServing() throws Exception {
         addVersion("1", "1");
-        server = TestServer.start("--model-repository", root.toString(), "--model-control-mode", "explicit",
-                "--load-model", "sentiment", "--warm-up-ms", "0");
+        server = TestServer.start(TestServer.config().modelRepository(root)
+                .modelControlMode(RepositoryControl.Mode.EXPLICIT).loadModels(List.of("sentiment")).warmUp(Duration.ZERO));
         Files.delete(root.resolve("sentiment/1/tokenizer.json"));
         Files.writeString(root.resolve("sentiment/1/head.json"), "{}");
         HttpResponse<String> load = post("/v2/repository/models/sentiment/load", "");
@@ -185,7 +190,7 @@ class RepositoryControlTest {
     @Test
     void modeNoneRefusesChangesAndStillIndexes() throws Exception {
         addVersion("1", "1");
-        server = TestServer.start("--model-repository", root.toString(), "--warm-up-ms", "0");
+        server = TestServer.start(TestServer.config().modelRepository(root).warmUp(Duration.ZERO));
         StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> ModelRepositoryServiceGrpc
                 .newBlockingStub(server.channel).repositoryModelUnload(
                         RepositoryModelUnloadRequest.newBuilder().setModelName("sentiment").build()));

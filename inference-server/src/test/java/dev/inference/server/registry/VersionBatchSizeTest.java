@@ -25,12 +25,12 @@ class VersionBatchSizeTest {
                     }
                 });
 
-        assertEquals(Map.of("1", 8, "2", 2), maxBatchSizes(ServerConfig.defaults().modelRepository(repository)));
+        assertEquals(Map.of("1", 8, "2", 2), maxBatchSizes(TestServer.config().modelRepository(repository)));
         assertEquals(Map.of("1", 1, "2", 1),
-                maxBatchSizes(ServerConfig.defaults().modelRepository(repository).batching(0, 1, 1024)));
+                maxBatchSizes(TestServer.config().modelRepository(repository).maxBatchSize(1)));
     }
 
-    private static Map<String, Integer> maxBatchSizes(ServerConfig config) throws Exception {
+    private static Map<String, Integer> maxBatchSizes(ServerConfig.Builder config) throws Exception {
         try (TestServer server = TestServer.inProcess(config)) {
             return server.blockingStub().getModel(GetModelRequest.newBuilder().setModel("sentiment").build())
                     .getVersionsList().stream()

@@ -26,6 +26,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +62,8 @@ class TensorModelServingTest {
         Path gather = Files.createDirectories(repository.resolve("gather").resolve("1"));
         Files.copy(OnnxTestCases.DATA.resolve("node/test_gather_0/model.onnx"), gather.resolve("model.onnx"));
         // One worker and a short wait, so that concurrent calls find it busy and queue into batches.
-        server = TestServer.start("--model-repository", repository.toString(), "--workers", "1",
-                "--max-queue-delay-ms", "5");
+        server = TestServer.start(TestServer.config().modelRepository(repository).workers(1)
+                .maxQueueDelay(Duration.ofMillis(5)));
         stub = GRPCInferenceServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 

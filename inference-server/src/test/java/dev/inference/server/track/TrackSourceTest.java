@@ -25,7 +25,9 @@ class TrackSourceTest {
     void followsTheLabelsFileWhenTheKubeletRewritesIt(@TempDir Path dir) throws Exception {
         Path labels = dir.resolve("labels");
         Files.writeString(labels, "track=\"canary\"\n");
-        try (TrackSource track = TrackSource.fromPodLabels(labels, "stable", "local", 20)) {
+        try (TrackSource track = TrackSource.fromPodLabels(labels, "stable", "local", Duration.ofMillis(20))) {
+            assertEquals("stable", track.current(), "built, not started: the file is not read yet");
+            track.start();
             assertEquals("canary", track.current());
 
             // Promotion relabels the pod; the kubelet swaps the file in place.
@@ -45,22 +47,26 @@ class TrackSourceTest {
     void revisionIsThePodTemplateHashOrTheFallback(@TempDir Path dir) throws Exception {
         Path labels = dir.resolve("labels");
         Files.writeString(labels, "rollouts-pod-template-hash=\"6d4f8c9b7\"\ntrack=\"canary\"\n");
-        try (TrackSource pod = TrackSource.fromPodLabels(labels, "stable", "local", 1000)) {
+        try (TrackSource pod = TrackSource.fromPodLabels(labels, "stable", "local", Duration.ofSeconds(1))) {
+            pod.start();
             assertEquals("6d4f8c9b7", pod.revision());
         }
-        try (TrackSource elsewhere = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", "local", 1000)) {
+        try (TrackSource elsewhere = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", "local", Duration.ofSeconds(1))) {
+            elsewhere.start();
             assertEquals("local", elsewhere.revision());
         }
     }
 
     @Test
     void fallsBackWhenTheFileOrLabelIsMissingOrMalformed(@TempDir Path dir) throws Exception {
-        try (TrackSource missing = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", "local", 1000)) {
+        try (TrackSource missing = TrackSource.fromPodLabels(dir.resolve("absent"), "stable", "local", Duration.ofSeconds(1))) {
+            missing.start();
             assertEquals("stable", missing.current());
         }
         Path labels = dir.resolve("labels");
         Files.writeString(labels, "track=\"not a label value!\"\n");
-        try (TrackSource malformed = TrackSource.fromPodLabels(labels, "stable", "local", 1000)) {
+        try (TrackSource malformed = TrackSource.fromPodLabels(labels, "stable", "local", Duration.ofSeconds(1))) {
+            malformed.start();
             assertEquals("stable", malformed.current());
         }
     }

@@ -259,9 +259,9 @@ class FaultSuiteTest {
     private Platform platform(int canaryWeight) throws Exception {
         ServerProcess stable = server("stable", "--default-version", "sentiment=1", "--track", "stable");
         ServerProcess canary = server("canary", "--default-version", "sentiment=2", "--track", "canary");
-        GatewayServer gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--stable", "127.0.0.1:" + stable.port, "--canary", "127.0.0.1:" + canary.port,
-                "--canary-weight", String.valueOf(canaryWeight)));
+        GatewayServer gateway = new GatewayServer(GatewayConfig.builder().host("127.0.0.1").port(0)
+                .stable("127.0.0.1:" + stable.port).canary("127.0.0.1:" + canary.port).canaryWeight(canaryWeight).build())
+                .start();
         open.add(gateway);
         return new Platform(stable, canary, gateway);
     }

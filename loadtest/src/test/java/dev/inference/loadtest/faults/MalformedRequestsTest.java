@@ -50,8 +50,8 @@ class MalformedRequestsTest {
     @BeforeAll
     static void start() throws Exception {
         server = ServerProcess.inferenceServer(Path.of(System.getProperty("inference.serverJar")), logs.resolve("server.log"));
-        gateway = GatewayServer.start(GatewayConfig.parse("--host", "127.0.0.1", "--port", "0",
-                "--upstream", "127.0.0.1:" + server.port));
+        gateway = new GatewayServer(GatewayConfig.builder().host("127.0.0.1").port(0)
+                .upstream("127.0.0.1:" + server.port).build()).start();
     }
 
     /** One malformed REST request and the status it must get. */
