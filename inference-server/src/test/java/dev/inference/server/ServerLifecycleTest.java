@@ -21,7 +21,7 @@ class ServerLifecycleTest {
 
     /** The threads a server runs, by name prefix. */
     private static final List<String> SERVER_THREADS = List.of("grpc-accept", "grpc-event-loop", "batcher-",
-            "track-poller", "management-http", "armeria", "repository-control", "injected-latency");
+            "track-poller", "management-http", "repository-control", "injected-latency");
 
     @Test
     void buildingBindsNoPortAndStartsNoThreadStartingDoesBoth(@TempDir Path dir) throws Exception {
