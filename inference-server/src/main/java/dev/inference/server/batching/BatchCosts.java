@@ -89,6 +89,17 @@ final class BatchCosts {
     }
 
     /**
+     * Predicted nanoseconds of running one input of {@code length} alone: the last passes of
+     * singles of its length bucket, however long ago (singles are what a batch is weighed
+     * against, and a batcher that has batched for a while has run none lately); NaN when no single
+     * of the bucket has run yet.
+     */
+    double predictAlone(int length) {
+        int slot = slot(1, length);
+        return counts.get(slot) == 0 ? Double.NaN : perUnit(1, length) * Math.max(1, length);
+    }
+
+    /**
      * Whether a batch of this shape, whose estimate is stale, should run together once to be
      * measured: true for at most one batch every {@link #EXPLORE_EVERY} passes.
      */

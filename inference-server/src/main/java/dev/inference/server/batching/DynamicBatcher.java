@@ -358,8 +358,10 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
      * together save a tenth, a rule that adds an input only while it pays would never get past
      * one. The margin is there because a saving smaller than a pass's own variation is not a
      * saving. Where nothing of the batch's length has been measured it runs, so that the pass
-     * measures it; a stale estimate is measured again now and then ({@link BatchCosts#explore}),
-     * so that one that once said no is revisited, at a bounded cost.
+     * measures it; where an input's length has never run alone, the batch runs apart, so that
+     * those passes measure the singles (an unknown on either side must not decide for the other);
+     * a stale estimate is measured again now and then ({@link BatchCosts#explore}), so that one that
+     * once said no is revisited, at a bounded cost.
      */
     private boolean worthRunningTogether(int[] lengths, int longest, double predicted) {
         if (!settings.learnCosts() || lengths.length == 1 || Double.isNaN(predicted) || costs.explore(lengths.length, longest)) {
@@ -367,9 +369,9 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
         }
         double apart = 0;
         for (int inputLength : lengths) {
-            apart += costs.predict(1, inputLength);
+            apart += costs.predictAlone(inputLength);
         }
-        return !(predicted > (1 - REQUIRED_SAVING) * apart);
+        return !Double.isNaN(apart) && predicted <= (1 - REQUIRED_SAVING) * apart;
     }
 
     /** The batch's inputs cut into runs of one request each, in order (a request's inputs are taken together). */

@@ -378,7 +378,11 @@ class DynamicBatcherTest {
 
     /** A queue delay, so that a burst of eight is in the queue together whenever the worker frees up. */
     private static DynamicBatcher<String, String> learning(CostedModel model) {
-        return new DynamicBatcher<>("costed", model, text -> 4,
+        return learning(model, text -> 4);
+    }
+
+    private static DynamicBatcher<String, String> learning(CostedModel model, java.util.function.ToIntFunction<String> length) {
+        return new DynamicBatcher<>("costed", model, length,
                 new BatchingSettings(1, 8, Duration.ofMillis(20), 1024, Double.POSITIVE_INFINITY, true),
                 new BatchObserver<>() {}).start();
     }
@@ -411,6 +415,20 @@ class DynamicBatcherTest {
 
             assertTrue(learning.stream().anyMatch(size -> size > 1), "the first burst is batched, and measured: " + learning);
             assertEquals(java.util.Collections.nCopies(32, 1), learned, "then every text runs alone");
+        }
+    }
+
+    @Test
+    void textsOfLengthsNeverRunAloneRunApartToBeMeasuredNotTogether() throws Exception {
+        // The singles of the warm-up are four units long; the bursts' texts are 2 to 37 units,
+        // in five length buckets whose singles nobody has measured. A batch must not win just
+        // because what it is weighed against is unknown.
+        CostedModel model = new CostedModel(DEARER_TOGETHER);
+        try (DynamicBatcher<String, String> batcher = learning(model, text -> 2 + 5 * (text.hashCode() & 7))) {
+            serve(batcher, model, 5, 3);
+            List<Integer> learned = serve(batcher, model, 0, 4);
+
+            assertEquals(java.util.Collections.nCopies(32, 1), learned, "every text runs alone once the singles are measured");
         }
     }
 
