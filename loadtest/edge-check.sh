@@ -5,9 +5,12 @@
 # so that the gateway's own cost is not lost in the model's. The inference server and the gateway
 # run on the last CPU, the load generator and Redis on the others; each gateway is warmed for WARMUP
 # seconds, then measured for SECONDS_MEASURED; configurations interleave over ROUNDS rounds.
-# Prints the gateway's CPU per call (from /proc) and the calls' p50 and p99. CONFIGS picks the
-# configurations (default "off jwt-redis"; also jwt, local, redis); GATEWAY_JAVA_OPTS is passed to the
-# gateway's JVM, say a flight recording.
+# Prints the gateway's CPU per call (from /proc; its JIT compiler threads' CPU apart, as
+# jit_us_per_call) and the calls' p50 and p99. CONFIGS picks the configurations (default
+# "off jwt-redis"; also jwt, local, redis); GATEWAY_JAVA_OPTS is passed to the
+# gateway's JVM, say a profiler. BASELINE_GATEWAY_JAR, when set, runs each configuration with that jar
+# too (named <config>-base), interleaved, so that a change to the gateway is measured against the
+# jar before it in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-loadtest/target/edge-check}; ROUNDS=${ROUNDS:-3}; WARMUP=${WARMUP:-20}; SECONDS_MEASURED=${SECONDS_MEASURED:-15}
@@ -18,6 +21,10 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
 ticks=$(getconf CLK_TCK)
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# CPU ticks of a JVM's JIT compiler threads: compilation that goes on after the warm-up is counted
+# apart, since it is not what a call costs once the gateway is warm. (A thread's name holds spaces,
+# so its stat is read after the name's closing parenthesis.)
+jit_ticks() { cat /proc/"$1"/task/*/stat 2>/dev/null | grep -E '\((C1|C2) Compiler' | sed 's/.*) //' | awk '{s+=$12+$13} END {print s+0}'; }
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
 # An identity provider of our own: an RSA key, its JWKS, and a token for client "bench".
@@ -48,24 +55,25 @@ run() { # name, gateway flags...
   local name=$1; shift
   local gport gmport pid
   gport=$(free_port); gmport=$(free_port)
-  taskset -c $server_cpu java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$gport" --management-port "$gmport" \
+  taskset -c $server_cpu java ${GATEWAY_JAVA_OPTS:-} -jar "$jar" --host 127.0.0.1 --port "$gport" --management-port "$gmport" \
     --upstream "127.0.0.1:$port" "$@" > "$OUT/gateway-$name.log" 2>&1 &
   pid=$!
   until curl -sf "http://127.0.0.1:$gmport/internal/health" >/dev/null; do sleep 0.5; done
   load() { taskset -c $client_cpu java -jar "$LOADTEST_JAR" grpc --target "127.0.0.1:$gport" --api v2 --model mlp \
     --concurrency 32 --header "authorization=Bearer $token" --warmup 0s "$@"; }
   load --duration "${WARMUP}s" --out "$OUT/warm-$name" > /dev/null 2>&1
-  local t0 t1 calls
-  t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  local t0 t1 j0 j1 calls
+  t0=$(awk '{print $14+$15}' "/proc/$pid/stat"); j0=$(jit_ticks "$pid")
   load --duration "${SECONDS_MEASURED}s" --out "$OUT/$name" > "$OUT/$name.txt" 2>&1
-  t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  t1=$(awk '{print $14+$15}' "/proc/$pid/stat"); j1=$(jit_ticks "$pid")
   kill -TERM "$pid"; wait "$pid" || true
   calls=$(grep -o '"calls": *[0-9]*' "$OUT/$name/result.json" | grep -o '[0-9]*$')
-  python3 - "$OUT/$name/result.json" "$name" "$(echo "scale=1; ($t1-$t0)*1000000/$ticks/$calls" | bc)" <<'PY'
+  python3 - "$OUT/$name/result.json" "$name" "$(echo "scale=1; ($t1-$t0-$j1+$j0)*1000000/$ticks/$calls" | bc)" \
+    "$(echo "scale=1; ($j1-$j0)*1000000/$ticks/$calls" | bc)" <<'PY'
 import json, sys
 result = json.load(open(sys.argv[1]))
 latency, outcomes = result["latencyMillis"], result["outcomes"]
-print(f"{sys.argv[2]} gateway_cpu_us_per_call={sys.argv[3]} calls_per_s={result['calls'] / result['seconds']:.0f}"
+print(f"{sys.argv[2]} gateway_cpu_us_per_call={sys.argv[3]} jit_us_per_call={sys.argv[4]} calls_per_s={result['calls'] / result['seconds']:.0f}"
       f" p50_ms={latency['p50']:.3f} p99_ms={latency['p99']:.3f} outcomes={outcomes}")
 PY
 }
@@ -74,13 +82,16 @@ limit=(--rate-limit 1000000 --rate-limit-burst 1000000)
 shared_limit=("${limit[@]}" --redis "redis://127.0.0.1:$redis_port")
 for round in $(seq 1 "$ROUNDS"); do
   for config in ${CONFIGS:-off jwt-redis}; do
-    case $config in
-      off) run "off-r$round" ;;
-      jwt) run "jwt-r$round" "${jwt[@]}" ;;
-      local) run "local-r$round" "${limit[@]}" ;;
-      redis) run "redis-r$round" "${shared_limit[@]}" ;;
-      jwt-redis) run "jwt-redis-r$round" "${jwt[@]}" "${shared_limit[@]}" ;;
-      *) echo "unknown configuration $config (off, jwt, local, redis, jwt-redis)" >&2; exit 2 ;;
-    esac
+    for jar in "$GATEWAY_JAR" ${BASELINE_GATEWAY_JAR:-}; do
+      name=$config-r$round; [ "$jar" = "$GATEWAY_JAR" ] || name=$config-base-r$round
+      case $config in
+        off) run "$name" ;;
+        jwt) run "$name" "${jwt[@]}" ;;
+        local) run "$name" "${limit[@]}" ;;
+        redis) run "$name" "${shared_limit[@]}" ;;
+        jwt-redis) run "$name" "${jwt[@]}" "${shared_limit[@]}" ;;
+        *) echo "unknown configuration $config (off, jwt, local, redis, jwt-redis)" >&2; exit 2 ;;
+      esac
+    done
   done
 done

@@ -2,15 +2,11 @@ package dev.inference.gateway.access;
 
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpHeaders;
-import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.RequestHeaders;
-import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.auth.AuthService;
-import com.linecorp.armeria.server.auth.AuthorizationStatus;
-import com.linecorp.armeria.server.auth.Authorizer;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import io.grpc.Status;
 import io.netty.util.AttributeKey;
@@ -18,20 +14,18 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Who may call: with {@code --jwks} or {@code --api-keys-file} configured, every model call
- * ({@link InferenceRoutes}) needs a credential that one of them accepts, checked by Armeria's
- * {@link AuthService} in front of every service; without either, the gateway is open, as it says
- * once at start. The caller it finds is attached to the call ({@link Caller#of}) for the model
+ * ({@link InferenceRoutes}) needs a credential that one of them accepts, checked by a decorator
+ * of every service ({@link #decorator()}); without either, the gateway is open, as it says once at
+ * start. The caller it finds is attached to the call ({@link Caller#of}) for the model
  * check, the rate limit and the log.
  */
-public final class Authenticator implements Authorizer<HttpRequest> {
+public final class Authenticator {
 
     /** The realm of the {@code WWW-Authenticate} challenge (RFC 6750, section 3). */
     static final String REALM = "inference";
@@ -71,35 +65,30 @@ public final class Authenticator implements Authorizer<HttpRequest> {
         return apiKeys.isPresent() || jwts.isPresent();
     }
 
-    /** Armeria's {@link AuthService} with this as its authorizer, for every service of the gateway. */
-    public Function<? super HttpService, AuthService> decorator() {
-        return AuthService.builder().add(this).newDecorator();
+    /**
+     * Checks every model call's credential before the service sees it; a refused call is answered
+     * by {@link #refusal}. Not Armeria's {@code AuthService}, which hands every call on through the
+     * event loop even when its decision was made at once ({@link EdgeChecks}).
+     */
+    public DecoratingHttpServiceFunction decorator() {
+        return (delegate, ctx, req) -> {
+            if (!enabled() || !InferenceRoutes.isModelCall(ctx.path())) {
+                return delegate.serve(ctx, req);
+            }
+            return EdgeChecks.whenDecided(ctx, authenticate(ctx, req.headers()), (caller, error) -> {
+                if (error != null) {
+                    return refusal(ctx, refused(error));
+                }
+                caller.attachTo(ctx);
+                ctx.setAttr(CLIENT_ID, caller.id());
+                return delegate.serve(ctx, req);
+            });
+        };
     }
 
     /** The client id a call was made with, authenticated or refused, for the log; null when none. */
     public static String clientId(RequestContext ctx) {
         return ctx.attr(CLIENT_ID);
-    }
-
-    @Override
-    public CompletionStage<Boolean> authorize(ServiceRequestContext ctx, HttpRequest req) {
-        return authorizeAndSupplyHandlers(ctx, req).thenApply(AuthorizationStatus::isAuthorized);
-    }
-
-    @Override
-    public CompletionStage<AuthorizationStatus> authorizeAndSupplyHandlers(ServiceRequestContext ctx, HttpRequest req) {
-        if (!enabled() || !InferenceRoutes.isModelCall(ctx.path())) {
-            return CompletableFuture.completedFuture(AuthorizationStatus.ofSuccess());
-        }
-        return authenticate(ctx, req.headers()).handle((caller, error) -> {
-            if (error == null) {
-                caller.attachTo(ctx);
-                ctx.setAttr(CLIENT_ID, caller.id());
-                return AuthorizationStatus.ofSuccess();
-            }
-            Refused refused = refused(error);
-            return AuthorizationStatus.ofFailure((delegate, failedCtx, failedReq, cause) -> refusal(failedCtx, refused));
-        });
     }
 
     /**

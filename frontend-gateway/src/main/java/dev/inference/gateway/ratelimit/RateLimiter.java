@@ -1,28 +1,22 @@
 package dev.inference.gateway.ratelimit;
 
 import com.linecorp.armeria.common.HttpHeaders;
-import com.linecorp.armeria.common.HttpRequest;
-import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.throttling.ThrottlingService;
-import com.linecorp.armeria.server.throttling.ThrottlingStrategy;
 import dev.inference.gateway.access.Caller;
+import dev.inference.gateway.access.EdgeChecks;
 import dev.inference.gateway.access.InferenceRoutes;
 import dev.inference.gateway.access.Refusals;
 import dev.inference.gateway.metrics.GatewayMetrics;
-import io.github.bucket4j.ConsumptionProbe;
 import io.grpc.Status;
-import io.netty.util.AttributeKey;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * How often a client may call: a token bucket per client (the authenticated client id; the source
- * address for anonymous callers), checked by Armeria's {@link ThrottlingService} before a model
- * call's body is even read. Over the limit: 429 with {@code Retry-After}, or RESOURCE_EXHAUSTED
+ * address for anonymous callers), checked by a decorator of every service before a model call's
+ * body is even read. Over the limit: 429 with {@code Retry-After}, or RESOURCE_EXHAUSTED
  * with the same advice in {@code retry-after} and gRPC's own {@code grpc-retry-pushback-ms}
  * trailers.
  *
@@ -32,8 +26,6 @@ import java.util.function.Function;
  * second times that bound is what one client can ask of the platform.
  */
 public final class RateLimiter implements AutoCloseable {
-
-    private static final AttributeKey<Long> WAIT_NANOS = AttributeKey.valueOf(RateLimiter.class, "WAIT_NANOS");
 
     private final Buckets buckets;
     private final GatewayMetrics metrics;
@@ -53,31 +45,31 @@ public final class RateLimiter implements AutoCloseable {
         return new RateLimiter(buckets, metrics);
     }
 
-    public Function<? super HttpService, ThrottlingService> decorator() {
-        return ThrottlingService.builder(ThrottlingStrategy.of(this::accept, "per-client"))
-                .onRejectedRequest((delegate, ctx, req, cause) -> tooMany(ctx, req))
-                .newDecorator();
-    }
-
-    private CompletionStage<Boolean> accept(ServiceRequestContext ctx, HttpRequest req) {
-        if (!InferenceRoutes.isModelCall(ctx.path())) {
-            return CompletableFuture.completedFuture(true);
-        }
-        Optional<String> caller = Caller.of(ctx).map(Caller::id);
-        String client = caller.orElseGet(() -> "address:" + ctx.clientAddress().getHostAddress());
-        return buckets.take(client).thenApply((ConsumptionProbe probe) -> {
-            if (probe.isConsumed()) {
-                return true;
+    /**
+     * Takes a token for every model call from its client's bucket, after authentication has named
+     * the client. Not Armeria's {@code ThrottlingService}, which hands every call on through the
+     * event loop even when the bucket answered at once ({@link EdgeChecks}).
+     */
+    public DecoratingHttpServiceFunction decorator() {
+        return (delegate, ctx, req) -> {
+            if (!InferenceRoutes.isModelCall(ctx.path())) {
+                return delegate.serve(ctx, req);
             }
-            metrics.rateLimited(caller);
-            ctx.setAttr(WAIT_NANOS, probe.getNanosToWaitForRefill());
-            return false;
-        });
+            Optional<String> caller = Caller.of(ctx).map(Caller::id);
+            String client = caller.orElseGet(() -> "address:" + ctx.clientAddress().getHostAddress());
+            // Buckets never fail: a bucket in Redis that cannot answer is decided apart.
+            return EdgeChecks.whenDecided(ctx, buckets.take(client), (probe, error) -> {
+                if (probe.isConsumed()) {
+                    return delegate.serve(ctx, req);
+                }
+                metrics.rateLimited(caller);
+                return tooMany(ctx, probe.getNanosToWaitForRefill());
+            });
+        };
     }
 
-    private static com.linecorp.armeria.common.HttpResponse tooMany(ServiceRequestContext ctx, HttpRequest req) {
-        Long waitNanos = ctx.attr(WAIT_NANOS);
-        long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos != null ? waitNanos : TimeUnit.SECONDS.toNanos(1)));
+    private static HttpResponse tooMany(ServiceRequestContext ctx, long waitNanos) {
+        long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
         long retryAfterSeconds = Math.max(1, (waitMillis + 999) / 1000);
         String client = Caller.of(ctx).map(Caller::id).orElse("this address");
         return Refusals.of(ctx, Status.Code.RESOURCE_EXHAUSTED,
