@@ -12,6 +12,11 @@ OUT=${OUT:-loadtest/target/cost-check}; ROUNDS=${ROUNDS:-3}; WARMUP=${WARMUP:-40
 VERSIONS=${VERSIONS:-1 2}; CORPORA=${CORPORA:-short long mixed}
 # PADDING_ONLY=1 adds the padding bound alone (max batch 8, no cost learning) as a third configuration.
 PADDING_ONLY=${PADDING_ONLY:-0}
+# PAIRED=1 runs the configurations' servers side by side on the same CPU, each with its own load
+# generator, instead of one after the other: every configuration then meets the same neighbours at
+# the same moment, which a shared machine whose speed drifts by a third within minutes needs. Each
+# server gets about its share of the CPU; a closed loop at concurrency 32 keeps its queue full anyway.
+PAIRED=${PAIRED:-0}
 mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
 ticks=$(getconf CLK_TCK)
@@ -25,36 +30,53 @@ load() { # port, seconds, out, corpus flags...
   taskset -c $client_cpu java -jar "$loadtest" grpc --target "127.0.0.1:$port" --concurrency 32 "$@" \
     --warmup 0s --duration "${seconds}s" --out "$out" > "$out.txt" 2>&1
 }
-run() { # version, name, server flags...
+# The servers being measured: started by start(), measured and stopped by measure().
+pids=(); ports=(); names=()
+start() { # version, name, server flags...
   local version=$1 name=$2; shift 2
-  local port mport pid
+  local port mport
   port=$(free_port); mport=$(free_port)
   OPT_OUT_TRACKING=true taskset -c $server_cpu java -jar "${SERVER_JAR:-inference-server/target/inference-server.jar}" \
     --host 127.0.0.1 --port "$port" --management-port "$mport" --default-version "sentiment=$version" "$@" \
     > "$OUT/server-v$version-$name.log" 2>&1 &
-  pid=$!
+  pids+=($!); ports+=("$port"); names+=("$name")
   until curl -sf "http://127.0.0.1:$mport/healthz" >/dev/null; do sleep 0.5; done
-  load "$port" "$WARMUP" "$OUT/warm-v$version-$name" --mixed-lengths
-  for corpus in $CORPORA; do
-    local flags=()
-    case $corpus in long) flags=(--corpus "$OUT/long.txt") ;; mixed) flags=(--mixed-lengths) ;; esac
-    load "$port" 5 "$OUT/warm-v$version-$name-$corpus" "${flags[@]}"
-    local t0 t1 texts
-    t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
-    load "$port" "$SECONDS_MEASURED" "$OUT/v$version-$name-$corpus" "${flags[@]}"
-    t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
-    texts=$(grep -o '"calls": *[0-9]*' "$OUT/v$version-$name-$corpus/result.json" | grep -o '[0-9]*$')
-    echo "v$version $corpus $name cpu_ms_per_text=$(echo "scale=3; ($t1-$t0)*1000/$ticks/$texts" | bc)" \
-      "texts_per_s=$(echo "scale=1; $texts/$SECONDS_MEASURED" | bc)"
-  done
-  kill -TERM "$pid"; wait "$pid" || true
 }
+each() { # seconds, out prefix, corpus flags...: loads every started server at once
+  local seconds=$1 prefix=$2 i loads=(); shift 2
+  for i in "${!pids[@]}"; do load "${ports[$i]}" "$seconds" "$prefix-${names[$i]}" "$@" & loads+=($!); done
+  wait "${loads[@]}"
+}
+cpu_ticks() { for pid in "${pids[@]}"; do awk '{print $14+$15}' "/proc/$pid/stat"; done; }
+measure() { # version
+  local version=$1 i
+  each "$WARMUP" "$OUT/warm-v$version" --mixed-lengths
+  for corpus in $CORPORA; do
+    local flags=() t0 t1 texts
+    case $corpus in long) flags=(--corpus "$OUT/long.txt") ;; mixed) flags=(--mixed-lengths) ;; esac
+    each 5 "$OUT/warm-v$version-$corpus" "${flags[@]}"
+    mapfile -t t0 < <(cpu_ticks)
+    each "$SECONDS_MEASURED" "$OUT/v$version-$corpus" "${flags[@]}"
+    mapfile -t t1 < <(cpu_ticks)
+    for i in "${!pids[@]}"; do
+      texts=$(grep -o '"calls": *[0-9]*' "$OUT/v$version-$corpus-${names[$i]}/result.json" | grep -o '[0-9]*$')
+      echo "v$version $corpus ${names[$i]} cpu_ms_per_text=$(echo "scale=3; (${t1[$i]}-${t0[$i]})*1000/$ticks/$texts" | bc)" \
+        "texts_per_s=$(echo "scale=1; $texts/$SECONDS_MEASURED" | bc)"
+    done
+  done
+  kill -TERM "${pids[@]}"; wait "${pids[@]}" || true
+  pids=(); ports=(); names=()
+}
+configs=("off --max-batch-size 1" "learned --max-batch-size 8 --batch-cost-learning")
+[ "$PADDING_ONLY" = 1 ] && configs+=("padding --max-batch-size 8 --no-batch-cost-learning")
 for round in $(seq 1 "$ROUNDS"); do
   for version in $VERSIONS; do
-    run "$version" "off-r$round" --max-batch-size 1
-    run "$version" "learned-r$round" --max-batch-size 8 --batch-cost-learning
-    if [ "$PADDING_ONLY" = 1 ]; then
-      run "$version" "padding-r$round" --max-batch-size 8 --no-batch-cost-learning
-    fi
+    for config in "${configs[@]}"; do
+      read -r name flags <<< "$config"
+      # shellcheck disable=SC2086
+      start "$version" "$name-r$round" $flags
+      [ "$PAIRED" = 1 ] || measure "$version"
+    done
+    [ "$PAIRED" = 0 ] || measure "$version"
   done
 done

@@ -17,6 +17,10 @@ OUT=${OUT:-loadtest/target/edge-check}; ROUNDS=${ROUNDS:-3}; WARMUP=${WARMUP:-20
 SERVER_JAR=${SERVER_JAR:-inference-server/target/inference-server.jar}
 GATEWAY_JAR=${GATEWAY_JAR:-frontend-gateway/target/frontend-gateway.jar}
 LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/loadtest.jar}
+# PAIRED=1 runs the gateways of a round side by side on the same CPU, each with its own load
+# generator, rather than one after the other, so that every configuration meets the same neighbours
+# at the same moment (this machine's speed drifts by a half within minutes); each gets a share of the CPU.
+PAIRED=${PAIRED:-0}
 rm -rf "$OUT" && mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
 ticks=$(getconf CLK_TCK)
@@ -51,31 +55,47 @@ redis_pid=$!
 trap 'kill $server $redis_pid 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$mport/healthz" >/dev/null; do sleep 0.5; done
 
-run() { # name, gateway flags...
+# The gateways being measured: started by start(), measured and stopped by measure().
+pids=(); gports=(); names=()
+start() { # name, gateway flags... (the jar is $jar)
   local name=$1; shift
-  local gport gmport pid
+  local gport gmport
   gport=$(free_port); gmport=$(free_port)
   taskset -c $server_cpu java ${GATEWAY_JAVA_OPTS:-} -jar "$jar" --host 127.0.0.1 --port "$gport" --management-port "$gmport" \
     --upstream "127.0.0.1:$port" "$@" > "$OUT/gateway-$name.log" 2>&1 &
-  pid=$!
+  pids+=($!); gports+=("$gport"); names+=("$name")
   until curl -sf "http://127.0.0.1:$gmport/internal/health" >/dev/null; do sleep 0.5; done
-  load() { taskset -c $client_cpu java -jar "$LOADTEST_JAR" grpc --target "127.0.0.1:$gport" --api v2 --model mlp \
-    --concurrency 32 --header "authorization=Bearer $token" --warmup 0s "$@"; }
-  load --duration "${WARMUP}s" --out "$OUT/warm-$name" > /dev/null 2>&1
-  local t0 t1 j0 j1 calls
-  t0=$(awk '{print $14+$15}' "/proc/$pid/stat"); j0=$(jit_ticks "$pid")
-  load --duration "${SECONDS_MEASURED}s" --out "$OUT/$name" > "$OUT/$name.txt" 2>&1
-  t1=$(awk '{print $14+$15}' "/proc/$pid/stat"); j1=$(jit_ticks "$pid")
-  kill -TERM "$pid"; wait "$pid" || true
-  calls=$(grep -o '"calls": *[0-9]*' "$OUT/$name/result.json" | grep -o '[0-9]*$')
-  python3 - "$OUT/$name/result.json" "$name" "$(echo "scale=1; ($t1-$t0-$j1+$j0)*1000000/$ticks/$calls" | bc)" \
-    "$(echo "scale=1; ($j1-$j0)*1000000/$ticks/$calls" | bc)" <<'PY'
+}
+each() { # seconds, out prefix: loads every started gateway at once
+  local seconds=$1 prefix=$2 i loads=()
+  for i in "${!pids[@]}"; do
+    taskset -c $client_cpu java -jar "$LOADTEST_JAR" grpc --target "127.0.0.1:${gports[$i]}" --api v2 --model mlp \
+      --concurrency 32 --header "authorization=Bearer $token" --warmup 0s --duration "${seconds}s" \
+      --out "$prefix${names[$i]}" > "$prefix${names[$i]}.txt" 2>&1 &
+    loads+=($!)
+  done
+  wait "${loads[@]}"
+}
+measure() {
+  local i t0=() t1=() j0=() j1=() calls
+  each "$WARMUP" "$OUT/warm-"
+  for i in "${!pids[@]}"; do t0+=("$(awk '{print $14+$15}' "/proc/${pids[$i]}/stat")"); j0+=("$(jit_ticks "${pids[$i]}")"); done
+  each "$SECONDS_MEASURED" "$OUT/"
+  for i in "${!pids[@]}"; do t1+=("$(awk '{print $14+$15}' "/proc/${pids[$i]}/stat")"); j1+=("$(jit_ticks "${pids[$i]}")"); done
+  kill -TERM "${pids[@]}"; wait "${pids[@]}" || true
+  for i in "${!pids[@]}"; do
+    calls=$(grep -o '"calls": *[0-9]*' "$OUT/${names[$i]}/result.json" | grep -o '[0-9]*$')
+    python3 - "$OUT/${names[$i]}/result.json" "${names[$i]}" \
+      "$(echo "scale=1; (${t1[$i]}-${t0[$i]}-${j1[$i]}+${j0[$i]})*1000000/$ticks/$calls" | bc)" \
+      "$(echo "scale=1; (${j1[$i]}-${j0[$i]})*1000000/$ticks/$calls" | bc)" <<'PY'
 import json, sys
 result = json.load(open(sys.argv[1]))
 latency, outcomes = result["latencyMillis"], result["outcomes"]
 print(f"{sys.argv[2]} gateway_cpu_us_per_call={sys.argv[3]} jit_us_per_call={sys.argv[4]} calls_per_s={result['calls'] / result['seconds']:.0f}"
       f" p50_ms={latency['p50']:.3f} p99_ms={latency['p99']:.3f} outcomes={outcomes}")
 PY
+  done
+  pids=(); gports=(); names=()
 }
 jwt=(--jwks "$OUT/jwks.json" --jwt-issuer https://id.bench.test/ --jwt-audience inference-platform)
 limit=(--rate-limit 1000000 --rate-limit-burst 1000000)
@@ -85,13 +105,15 @@ for round in $(seq 1 "$ROUNDS"); do
     for jar in "$GATEWAY_JAR" ${BASELINE_GATEWAY_JAR:-}; do
       name=$config-r$round; [ "$jar" = "$GATEWAY_JAR" ] || name=$config-base-r$round
       case $config in
-        off) run "$name" ;;
-        jwt) run "$name" "${jwt[@]}" ;;
-        local) run "$name" "${limit[@]}" ;;
-        redis) run "$name" "${shared_limit[@]}" ;;
-        jwt-redis) run "$name" "${jwt[@]}" "${shared_limit[@]}" ;;
+        off) start "$name" ;;
+        jwt) start "$name" "${jwt[@]}" ;;
+        local) start "$name" "${limit[@]}" ;;
+        redis) start "$name" "${shared_limit[@]}" ;;
+        jwt-redis) start "$name" "${jwt[@]}" "${shared_limit[@]}" ;;
         *) echo "unknown configuration $config (off, jwt, local, redis, jwt-redis)" >&2; exit 2 ;;
       esac
+      [ "$PAIRED" = 1 ] || measure
     done
   done
+  [ "$PAIRED" = 0 ] || measure
 done

@@ -13,9 +13,8 @@ import java.util.function.BiFunction;
  *
  * <p>Armeria's {@code AuthService} and {@code ThrottlingService} always take the second way: each
  * completes its decision through {@code handleAsync} on the event loop and answers with a deferred
- * response, a task and a relayed stream per call even when the decision was already made. At the
- * gateway's rates that was a measurable part of what credentials and rate limits cost
- * (loadtest/RESULTS.md, issue 25).
+ * response, so every call pays a task and a relayed response stream, twice with both checks on,
+ * even when the decision was already made.
  */
 public final class EdgeChecks {
 
