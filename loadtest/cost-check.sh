@@ -14,8 +14,10 @@ VERSIONS=${VERSIONS:-1 2}; CORPORA=${CORPORA:-short long mixed}
 PADDING_ONLY=${PADDING_ONLY:-0}
 # PAIRED=1 runs the configurations' servers side by side on the same CPU, each with its own load
 # generator, instead of one after the other: every configuration then meets the same neighbours at
-# the same moment, which a shared machine whose speed drifts by a third within minutes needs. Each
+# the same moment, which a shared machine whose speed drifts by a half within minutes needs. Each
 # server gets about its share of the CPU; a closed loop at concurrency 32 keeps its queue full anyway.
+# The one started second measured about 3% cheaper than an identical first one in an A/A run
+# (RESULTS.md): read a paired ratio of a few percent with that in mind.
 PAIRED=${PAIRED:-0}
 mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))

@@ -20,6 +20,8 @@ LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/loadtest.jar}
 # PAIRED=1 runs the gateways of a round side by side on the same CPU, each with its own load
 # generator, rather than one after the other, so that every configuration meets the same neighbours
 # at the same moment (this machine's speed drifts by a half within minutes); each gets a share of the CPU.
+# The one started second measured about 3% cheaper than an identical first one in an A/A run
+# (RESULTS.md): read a paired ratio of a few percent with that in mind.
 PAIRED=${PAIRED:-0}
 rm -rf "$OUT" && mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))

@@ -147,9 +147,7 @@ public final class GatewayServer implements AutoCloseable {
         // served by the management port's virtual host too. The decorator added last runs first:
         // authentication, then the rate limit of the client it found.
         rateLimiter.ifPresent(limiter -> builder.defaultVirtualHost().decorator(limiter.decorator()));
-        if (authenticator.enabled()) {
-            builder.defaultVirtualHost().decorator(authenticator.decorator());
-        }
+        builder.defaultVirtualHost().decorator(authenticator.decorator());
         // Outermost, so that calls refused by the two above are logged too.
         builder.defaultVirtualHost().decorator(ErrorLog.decorator());
         builder.defaultVirtualHost()
