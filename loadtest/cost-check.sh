@@ -17,7 +17,7 @@ PADDING_ONLY=${PADDING_ONLY:-0}
 # the same moment, which a shared machine whose speed drifts by a half within minutes needs. Each
 # server gets about its share of the CPU; a closed loop at concurrency 32 keeps its queue full anyway.
 # The one started second measured about 3% cheaper than an identical first one in an A/A run
-# (RESULTS.md): read a paired ratio of a few percent with that in mind.
+# (RESULTS.md), so the order of the configurations is reversed every other round.
 PAIRED=${PAIRED:-0}
 mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
@@ -72,8 +72,10 @@ measure() { # version
 configs=("off --max-batch-size 1" "learned --max-batch-size 8 --batch-cost-learning")
 [ "$PADDING_ONLY" = 1 ] && configs+=("padding --max-batch-size 8 --no-batch-cost-learning")
 for round in $(seq 1 "$ROUNDS"); do
+  # Every other round in the reverse order, so that no configuration is always started (or run) first.
+  order=("${configs[@]}"); (( round % 2 )) || mapfile -t order < <(printf '%s\n' "${configs[@]}" | tac)
   for version in $VERSIONS; do
-    for config in "${configs[@]}"; do
+    for config in "${order[@]}"; do
       read -r name flags <<< "$config"
       # shellcheck disable=SC2086
       start "$version" "$name-r$round" $flags

@@ -21,7 +21,7 @@ LOADTEST_JAR=${LOADTEST_JAR:-loadtest/target/loadtest.jar}
 # generator, rather than one after the other, so that every configuration meets the same neighbours
 # at the same moment (this machine's speed drifts by a half within minutes); each gets a share of the CPU.
 # The one started second measured about 3% cheaper than an identical first one in an A/A run
-# (RESULTS.md): read a paired ratio of a few percent with that in mind.
+# (RESULTS.md), so the order of the configurations is reversed every other round.
 PAIRED=${PAIRED:-0}
 rm -rf "$OUT" && mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
@@ -102,8 +102,11 @@ PY
 jwt=(--jwks "$OUT/jwks.json" --jwt-issuer https://id.bench.test/ --jwt-audience inference-platform)
 limit=(--rate-limit 1000000 --rate-limit-burst 1000000)
 shared_limit=("${limit[@]}" --redis "redis://127.0.0.1:$redis_port")
+configs=(${CONFIGS:-off jwt-redis})
 for round in $(seq 1 "$ROUNDS"); do
-  for config in ${CONFIGS:-off jwt-redis}; do
+  # Every other round in the reverse order, so that no configuration is always started (or run) first.
+  order=("${configs[@]}"); (( round % 2 )) || mapfile -t order < <(printf '%s\n' "${configs[@]}" | tac)
+  for config in "${order[@]}"; do
     for jar in "$GATEWAY_JAR" ${BASELINE_GATEWAY_JAR:-}; do
       name=$config-r$round; [ "$jar" = "$GATEWAY_JAR" ] || name=$config-base-r$round
       case $config in
@@ -119,3 +122,5 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   [ "$PAIRED" = 0 ] || measure
 done
+# How often the gateways asked Redis, to set against the calls above.
+redis-cli -p "$redis_port" info commandstats | grep -E '^cmdstat_(eval|evalsha|get|psetex)' || true
