@@ -4,26 +4,29 @@ import com.google.common.cache.CacheBuilder;
 import com.google.common.cache.CacheLoader;
 import com.google.common.cache.LoadingCache;
 import dev.inference.gateway.metrics.GatewayMetrics;
-import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.distributed.AsyncBucketProxy;
-import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
-import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
-import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
-import io.github.bucket4j.distributed.proxy.optimization.Optimization;
-import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
-import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,8 +35,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Buckets in Redis, through Bucket4j's compare-and-swap proxy over Lettuce, so that a client's
- * limit holds across every gateway replica.
+ * Buckets in Redis, so that a client's limit holds across every gateway replica: each gateway takes
+ * a client's tokens from the shared bucket a few at a time (a {@link Lease}, by one Lua script that
+ * Redis runs atomically), and spends them itself.
+ *
+ * <p>Not Bucket4j's Redis integration: its compare-and-swap costs a GET and an EVAL per exchange,
+ * its delaying optimization only helps limits of more than a hundred calls a second, and a lease
+ * needs an exchange that grants up to n tokens and says how long until the next when it grants
+ * none, which is twenty lines of Lua ({@code lease.lua}).
  *
  * <p>When Redis cannot be reached (not yet, or no more, or slower than {@link #TIMEOUT}) the call
  * is decided by per-replica buckets of the limit divided by the replicas ({@code fallback}), at
@@ -45,40 +54,36 @@ import org.slf4j.LoggerFactory;
 final class RedisBuckets implements Buckets {
 
     /**
-     * Longer than any answer of a healthy Redis (a compare-and-swap is two round trips of well under
-     * a millisecond), short enough that the one call a {@link #RETRY} that finds Redis hung is
-     * hardly slowed.
+     * Longer than any answer of a healthy Redis (one script of well under a millisecond), short
+     * enough that the one call a {@link #RETRY} that finds Redis hung is hardly slowed.
      */
     static final Duration TIMEOUT = Duration.ofMillis(200);
     static final Duration RETRY = Duration.ofSeconds(1);
     private static final Logger log = LoggerFactory.getLogger(RedisBuckets.class);
-    private static final String KEY_PREFIX = "inference-gateway:rate:";
-    /** How long a gateway counts a busy client's calls locally before writing them to Redis. */
-    static final Duration SYNC_EVERY = Duration.ofMillis(20);
-    /** The most calls a gateway counts locally between synchronisations, whatever the limit. */
-    static final long MOST_UNSYNCHRONIZED = 50;
+    /** Not the prefix of Bucket4j's buckets, which this gateway kept before: their values differ. */
+    private static final String KEY_PREFIX = "inference-gateway:bucket:";
+    /** A lease is what the limit refills in this long. */
+    static final Duration LEASE_SPAN = Duration.ofMillis(20);
+    private static final String SCRIPT = script("lease.lua");
+    private static final String SCRIPT_SHA = sha1(SCRIPT);
 
     private final RedisURI uri;
     /** host:port, for the log: the URI's own text carries its timeout and could carry a password. */
     private final String address;
     private final ClientResources resources;
     private final RedisClient client;
-    private final BucketConfiguration configuration;
     private final Buckets fallback;
     private final GatewayMetrics metrics;
     private final LongSupplier nanoClock;
+    /** The bucket's refill a second and capacity, as the script reads them. */
+    private final String perSecond;
+    private final String burst;
     private final AtomicBoolean connecting = new AtomicBoolean();
     private final AtomicBoolean shared = new AtomicBoolean(true);
     /** Until when calls go to the fallback without asking Redis. */
     private final AtomicLong downUntil = new AtomicLong();
-    private volatile StatefulRedisConnection<byte[], byte[]> connection;
-    private volatile AsyncProxyManager<byte[]> proxies;
-    /**
-     * Each client's bucket proxy, kept, so that Bucket4j's optimizations ({@link #optimization}) can
-     * serve a busy client's calls with one compare-and-swap per several calls instead of two Redis
-     * round trips per call (measured in loadtest/RESULTS.md).
-     */
-    private final LoadingCache<String, AsyncBucketProxy> buckets;
+    private volatile StatefulRedisConnection<String, String> connection;
+    private final LoadingCache<String, Lease> leases;
 
     /** Builds the client; the connection is made by the first call, and remade in the background by Lettuce. */
     RedisBuckets(String redis, Limit limit, Buckets fallback, GatewayMetrics metrics, LongSupplier nanoClock) {
@@ -96,52 +101,59 @@ final class RedisBuckets implements Buckets {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(TIMEOUT))
                 .build());
-        this.configuration = limit.bucket();
-        this.buckets = CacheBuilder.newBuilder()
+        this.perSecond = Double.toString(limit.perSecond());
+        this.burst = Long.toString(limit.burst());
+        long size = leaseSize(limit);
+        this.leases = CacheBuilder.newBuilder()
                 .maximumSize(LocalBuckets.MOST_CLIENTS)
                 .expireAfterAccess(LocalBuckets.IDLE)
-                .build(CacheLoader.from(client -> proxies.builder()
-                        .withOptimization(optimization(limit))
-                        .build((KEY_PREFIX + client).getBytes(StandardCharsets.UTF_8),
-                                () -> CompletableFuture.completedFuture(configuration))));
+                .build(CacheLoader.from(client -> new Lease(wanted -> lease(client, wanted), size, nanoClock)));
         this.fallback = fallback;
         this.metrics = metrics;
         this.nanoClock = nanoClock;
-        metrics.registerRateLimitShared(() -> shared.get() && proxies != null ? 1 : 0);
+        metrics.registerRateLimitShared(() -> shared.get() && connection != null ? 1 : 0);
     }
 
     /**
-     * How a client's calls reach Redis. Where the limit refills at least two tokens in
-     * {@link #SYNC_EVERY}, Bucket4j's delaying optimization: a gateway takes up to that many tokens
-     * (at most {@link #MOST_UNSYNCHRONIZED}) from a local copy of the bucket before writing them back,
-     * so each of N gateways may overshoot the shared limit by that much per synchronisation, 2% of a
-     * second's allowance. Below that, every call is one exact compare-and-swap, concurrent calls of a
-     * client merged into one (its batching optimization).
+     * What the limit refills in {@link #LEASE_SPAN}, at least one token: each gateway may hold 2% of
+     * a second's allowance of a client, and a client calling at its limit costs Redis about a
+     * hundred scripts a second per gateway, whatever the limit.
      */
-    static Optimization optimization(Limit limit) {
-        long tokens = Math.min(MOST_UNSYNCHRONIZED, (long) Math.floor(limit.perSecond() * SYNC_EVERY.toNanos() / 1e9));
-        return tokens < 2 ? Optimizations.batching() : Optimizations.delaying(new DelayParameters(tokens, SYNC_EVERY));
+    static long leaseSize(Limit limit) {
+        return Math.max(1, (long) Math.floor(limit.perSecond() * LEASE_SPAN.toNanos() / 1e9));
     }
 
     @Override
     public CompletableFuture<ConsumptionProbe> take(String client) {
-        if (proxies == null || nanoClock.getAsLong() - downUntil.get() < 0) {
-            if (proxies == null) {
+        if (connection == null || nanoClock.getAsLong() - downUntil.get() < 0) {
+            if (connection == null) {
                 connect();
             }
             return decidedApart(client);
         }
-        return buckets.getUnchecked(client).tryConsumeAndReturnRemaining(1)
+        return leases.getUnchecked(client).take().exceptionallyCompose(error -> decidedApart(client));
+    }
+
+    /** Up to {@code wanted} of the client's tokens from its bucket in Redis. */
+    private CompletableFuture<Lease.Grant> lease(String client, long wanted) {
+        String[] bucket = {KEY_PREFIX + client};
+        String[] arguments = {perSecond, burst, Long.toString(wanted)};
+        RedisAsyncCommands<String, String> redis = connection.async();
+        return redis.<List<Long>>evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, bucket, arguments).toCompletableFuture()
+                // A Redis started afresh has forgotten the script: EVAL teaches it again.
+                .exceptionallyCompose(error -> error instanceof RedisNoScriptException
+                        ? redis.<List<Long>>eval(SCRIPT, ScriptOutputType.MULTI, bucket, arguments).toCompletableFuture()
+                        : CompletableFuture.failedFuture(error))
                 .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(probe -> {
+                .handle((answer, error) -> {
+                    if (error != null) {
+                        down(error);
+                        throw new CompletionException(error);
+                    }
                     if (shared.compareAndSet(false, true)) {
                         log.info("Redis at {} answers again: rate limits are shared by every gateway", address);
                     }
-                    return probe;
-                })
-                .exceptionallyCompose(error -> {
-                    down(error);
-                    return decidedApart(client);
+                    return new Lease.Grant(answer.get(0), TimeUnit.MICROSECONDS.toNanos(answer.get(1)));
                 });
     }
 
@@ -151,10 +163,11 @@ final class RedisBuckets implements Buckets {
     }
 
     private void down(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         downUntil.set(nanoClock.getAsLong() + RETRY.toNanos());
         if (shared.compareAndSet(true, false)) {
             log.warn("Redis at {} does not answer ({}): rate limits are per gateway, each a share of the limit, until it does",
-                    address, error.getClass().getSimpleName());
+                    address, cause.getClass().getSimpleName());
         }
     }
 
@@ -162,25 +175,36 @@ final class RedisBuckets implements Buckets {
         if (nanoClock.getAsLong() - downUntil.get() < 0 || !connecting.compareAndSet(false, true)) {
             return;
         }
-        client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((connected, error) -> {
+        client.connectAsync(StringCodec.UTF8, uri).whenComplete((connected, error) -> {
             connecting.set(false);
             if (error != null) {
                 down(error);
                 return;
             }
             connection = connected;
-            proxies = Bucket4jLettuce.casBasedBuilder(connected)
-                    .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
-                    .requestTimeout(TIMEOUT)
-                    .build()
-                    .asAsync();
             log.info("rate limits shared through Redis at {}", address);
         });
     }
 
+    private static String script(String name) {
+        try (InputStream in = RedisBuckets.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-1", e);
+        }
+    }
+
     @Override
     public void close() {
-        StatefulRedisConnection<byte[], byte[]> open = connection;
+        StatefulRedisConnection<String, String> open = connection;
         if (open != null) {
             open.close();
         }
