@@ -5,6 +5,7 @@ import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.inference.gateway.metrics.GatewayMetrics;
@@ -154,7 +155,7 @@ public final class Authenticator {
     }
 
     private static Refused refused(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Exceptions.peel(error);
         if (cause instanceof Refused refused) {
             return refused;
         }

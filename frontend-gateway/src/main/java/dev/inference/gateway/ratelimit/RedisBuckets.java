@@ -3,6 +3,7 @@ package dev.inference.gateway.ratelimit;
 import com.google.common.cache.CacheBuilder;
 import com.google.common.cache.CacheLoader;
 import com.google.common.cache.LoadingCache;
+import com.linecorp.armeria.common.util.Exceptions;
 import dev.inference.gateway.metrics.GatewayMetrics;
 import io.github.bucket4j.ConsumptionProbe;
 import io.lettuce.core.ClientOptions;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Buckets in Redis, so that a client's limit holds across every gateway replica: each gateway takes
- * a client's tokens from the shared bucket a few at a time (a {@link Lease}, by one Lua script that
+ * a client's tokens from the shared bucket several at a time (a {@link Lease}, by one Lua script that
  * Redis runs atomically), and spends them itself.
  *
  * <p>Not Bucket4j's Redis integration: its compare-and-swap costs a GET and an EVAL per exchange,
@@ -163,7 +164,7 @@ final class RedisBuckets implements Buckets {
     }
 
     private void down(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Exceptions.peel(error);
         downUntil.set(nanoClock.getAsLong() + RETRY.toNanos());
         if (shared.compareAndSet(true, false)) {
             log.warn("Redis at {} does not answer ({}): rate limits are per gateway, each a share of the limit, until it does",

@@ -10,6 +10,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -90,7 +91,7 @@ class RedisBucketsTest {
             int calls = 20_000;
             AtomicInteger started = new AtomicInteger();
             AtomicInteger admitted = new AtomicInteger();
-            List<CompletableFuture<Void>> callers = new java.util.ArrayList<>();
+            List<CompletableFuture<Void>> callers = new ArrayList<>();
             for (int i = 0; i < 32; i++) {
                 callers.add(call(buckets, started, admitted, calls));
             }
