@@ -150,6 +150,30 @@ class RedisBucketsTest {
         }
     }
 
+    @Test
+    void aRedisThatStopsAnsweringCostsOneCallTheTimeoutAndIsAskedAgainOnceItAnswers() throws Exception {
+        // One token a lease: every call of a fresh client asks Redis.
+        try (RedisBuckets buckets = buckets(new Limit(2, 1))) {
+            awaitShared(buckets);
+            redis.pause();
+            try {
+                long start = System.nanoTime();
+                assertTrue(buckets.take("first").get(5, TimeUnit.SECONDS).isConsumed());
+                long waited = System.nanoTime() - start;
+                assertTrue(waited < RedisBuckets.TIMEOUT.toNanos() + TimeUnit.MILLISECONDS.toNanos(300),
+                        "decided apart after the timeout, waited " + waited / 1_000_000 + " ms");
+                assertEquals(1, decidedApart.get());
+                start = System.nanoTime();
+                buckets.take("second").get(5, TimeUnit.SECONDS);
+                assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(100), "then at once, without asking the hung Redis");
+                assertEquals(2, decidedApart.get());
+            } finally {
+                redis.resume();
+            }
+            awaitShared(buckets);
+        }
+    }
+
     private RedisBuckets buckets(Limit limit) {
         Buckets counting = client -> {
             decidedApart.incrementAndGet();

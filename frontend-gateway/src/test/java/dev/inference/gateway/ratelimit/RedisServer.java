@@ -44,6 +44,19 @@ final class RedisServer implements AutoCloseable {
         process.destroyForcibly().waitFor();
     }
 
+    /** SIGSTOP: a Redis that holds its connections open and answers nothing, as a hung one does. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start().waitFor();
+    }
+
     private boolean answers() {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
