@@ -19,6 +19,13 @@ PADDING_ONLY=${PADDING_ONLY:-0}
 # The one started second measured about 3% cheaper than an identical first one in an A/A run
 # (RESULTS.md), so the order of the configurations is reversed every other round.
 PAIRED=${PAIRED:-0}
+# SLICES=n starts the servers side by side as PAIRED=1 does, but loads one at a time: each corpus is
+# measured in n turns of SLICE_SECONDS per server, the order of a turn reversed every other turn
+# (A B, B A, ...), and each turn's ratio to batching off is reported with the median over the turns.
+# Both servers then run alone on the CPU, as in production, and what they are compared in is
+# seconds apart, so neither a neighbour's caches nor the machine's drift over minutes weighs on one side.
+SLICES=${SLICES:-0}; SLICE_SECONDS=${SLICE_SECONDS:-10}
+(( SLICES == 0 )) || PAIRED=1
 mkdir -p "$OUT"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
 ticks=$(getconf CLK_TCK)
@@ -57,6 +64,10 @@ measure() { # version
     local flags=() t0 t1 texts
     case $corpus in long) flags=(--corpus "$OUT/long.txt") ;; mixed) flags=(--mixed-lengths) ;; esac
     each 5 "$OUT/warm-v$version-$corpus" "${flags[@]}"
+    if (( SLICES > 0 )); then
+      sliced "$version" "$corpus" "${flags[@]}"
+      continue
+    fi
     mapfile -t t0 < <(cpu_ticks)
     each "$SECONDS_MEASURED" "$OUT/v$version-$corpus" "${flags[@]}"
     mapfile -t t1 < <(cpu_ticks)
@@ -68,6 +79,32 @@ measure() { # version
   done
   kill -TERM "${pids[@]}"; wait "${pids[@]}" || true
   pids=(); ports=(); names=()
+}
+sliced() { # version, corpus, corpus flags...: turns of one server at a time, then each one's ratios to the first (off)
+  local version=$1 corpus=$2 turn i t0 t1 texts ms order; shift 2
+  local -a per_turn=()
+  for turn in $(seq 1 "$SLICES"); do
+    order=("${!pids[@]}"); (( turn % 2 )) || mapfile -t order < <(printf '%s\n' "${!pids[@]}" | tac)
+    for i in "${order[@]}"; do
+      t0=$(awk '{print $14+$15}' "/proc/${pids[$i]}/stat")
+      load "${ports[$i]}" "$SLICE_SECONDS" "$OUT/v$version-$corpus-t$turn-${names[$i]}" "$@"
+      t1=$(awk '{print $14+$15}' "/proc/${pids[$i]}/stat")
+      texts=$(grep -o '"calls": *[0-9]*' "$OUT/v$version-$corpus-t$turn-${names[$i]}/result.json" | grep -o '[0-9]*$')
+      ms=$(echo "scale=4; ($t1-$t0)*1000/$ticks/$texts" | bc)
+      echo "v$version $corpus ${names[$i]} turn=$turn cpu_ms_per_text=$ms texts_per_s=$(echo "scale=1; $texts/$SLICE_SECONDS" | bc)"
+      per_turn+=("$turn $i $ms")
+    done
+  done
+  local off
+  for i in "${!pids[@]}"; do [[ ${names[$i]} == off-* ]] && off=$i; done
+  for i in "${!pids[@]}"; do
+    (( i != off )) || continue
+    printf '%s\n' "${per_turn[@]}" | awk -v i="$i" -v off="$off" -v label="v$version $corpus ${names[$i]%-r*}/off" '
+      $2 == off { base[$1] = $3 } $2 == i { mine[$1] = $3 }
+      END { for (t in mine) { x = mine[t] / base[t]; for (k = ++n; k > 1 && r[k - 1] > x; k--) r[k] = r[k - 1]; r[k] = x }
+            for (k = 1; k <= n; k++) line = line sprintf(" %.3f", r[k])
+            printf "%s turns:%s median=%.3f\n", label, line, n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2 }'
+  done
 }
 configs=("off --max-batch-size 1" "learned --max-batch-size 8 --batch-cost-learning")
 [ "$PADDING_ONLY" = 1 ] && configs+=("padding --max-batch-size 8 --no-batch-cost-learning")
