@@ -56,6 +56,7 @@ each() { # seconds, out prefix, corpus flags...: loads every started server at o
   for i in "${!pids[@]}"; do load "${ports[$i]}" "$seconds" "$prefix-${names[$i]}" "$@" & loads+=($!); done
   wait "${loads[@]}"
 }
+texts_in() { grep -o '"calls": *[0-9]*' "$1/result.json" | grep -o '[0-9]*$'; } # a load run's output folder
 cpu_ticks() { for pid in "${pids[@]}"; do awk '{print $14+$15}' "/proc/$pid/stat"; done; }
 measure() { # version
   local version=$1 i
@@ -72,7 +73,7 @@ measure() { # version
     each "$SECONDS_MEASURED" "$OUT/v$version-$corpus" "${flags[@]}"
     mapfile -t t1 < <(cpu_ticks)
     for i in "${!pids[@]}"; do
-      texts=$(grep -o '"calls": *[0-9]*' "$OUT/v$version-$corpus-${names[$i]}/result.json" | grep -o '[0-9]*$')
+      texts=$(texts_in "$OUT/v$version-$corpus-${names[$i]}")
       echo "v$version $corpus ${names[$i]} cpu_ms_per_text=$(echo "scale=3; (${t1[$i]}-${t0[$i]})*1000/$ticks/$texts" | bc)" \
         "texts_per_s=$(echo "scale=1; $texts/$SECONDS_MEASURED" | bc)"
     done
@@ -80,17 +81,17 @@ measure() { # version
   kill -TERM "${pids[@]}"; wait "${pids[@]}" || true
   pids=(); ports=(); names=()
 }
-sliced() { # version, corpus, corpus flags...: turns of one server at a time, then each one's ratios to the first (off)
+sliced() { # version, corpus, corpus flags...: turns of one server at a time, then each one's ratios to off
   local version=$1 corpus=$2 turn i t0 t1 texts ms order; shift 2
   local -a per_turn=()
   for turn in $(seq 1 "$SLICES"); do
     order=("${!pids[@]}"); (( turn % 2 )) || mapfile -t order < <(printf '%s\n' "${!pids[@]}" | tac)
     for i in "${order[@]}"; do
-      t0=$(awk '{print $14+$15}' "/proc/${pids[$i]}/stat")
+      mapfile -t t0 < <(cpu_ticks)
       load "${ports[$i]}" "$SLICE_SECONDS" "$OUT/v$version-$corpus-t$turn-${names[$i]}" "$@"
-      t1=$(awk '{print $14+$15}' "/proc/${pids[$i]}/stat")
-      texts=$(grep -o '"calls": *[0-9]*' "$OUT/v$version-$corpus-t$turn-${names[$i]}/result.json" | grep -o '[0-9]*$')
-      ms=$(echo "scale=4; ($t1-$t0)*1000/$ticks/$texts" | bc)
+      mapfile -t t1 < <(cpu_ticks)
+      texts=$(texts_in "$OUT/v$version-$corpus-t$turn-${names[$i]}")
+      ms=$(echo "scale=4; (${t1[$i]}-${t0[$i]})*1000/$ticks/$texts" | bc)
       echo "v$version $corpus ${names[$i]} turn=$turn cpu_ms_per_text=$ms texts_per_s=$(echo "scale=1; $texts/$SLICE_SECONDS" | bc)"
       per_turn+=("$turn $i $ms")
     done

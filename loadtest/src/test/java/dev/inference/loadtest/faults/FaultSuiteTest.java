@@ -7,6 +7,7 @@ import dev.inference.gateway.GatewayConfig;
 import dev.inference.gateway.GatewayServer;
 import dev.inference.loadtest.Corpus;
 import dev.inference.loadtest.LoadRun;
+import dev.inference.loadtest.bench.Scrape;
 import dev.inference.loadtest.bench.ServerProcess;
 import dev.inference.loadtest.client.GrpcPredictClient;
 import dev.inference.loadtest.client.PredictClient;
@@ -19,10 +20,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -276,10 +273,7 @@ class FaultSuiteTest {
 
     /** The sum of a metric's samples whose labels contain {@code labels}. */
     private static double scrape(GatewayServer gateway, String metric, String labels) throws Exception {
-        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + gateway.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        return body.lines().filter(line -> line.startsWith(metric + "{") && line.contains(labels))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        return Scrape.of(gateway.port()).with(labels).sum(metric);
     }
 
     private static void sleepUntil(long nanos) throws InterruptedException {

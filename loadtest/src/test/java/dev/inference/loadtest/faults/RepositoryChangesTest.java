@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.inference.loadtest.Corpus;
 import dev.inference.loadtest.LoadRun;
+import dev.inference.loadtest.bench.Scrape;
 import dev.inference.loadtest.bench.ServerProcess;
 import dev.inference.loadtest.client.GrpcPredictClient;
 import dev.inference.loadtest.schedule.ClosedLoop;
@@ -202,12 +203,8 @@ class RepositoryChangesTest {
      * about (taken whole, the RSS once grew by 88 MB from cycle 5 to 10 in a CI run, by 9 MB alone).
      */
     private static long outsideHeap(ServerProcess server) throws IOException, InterruptedException {
-        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + server.healthPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-        long rss = server.residentBytes();
-        String heap = metrics.body().lines().filter(line -> line.startsWith("jvm_memory_committed_bytes{area=\"heap\"}"))
-                .findFirst().orElseThrow(() -> new AssertionError("no committed heap in /metrics"));
-        return rss - (long) Double.parseDouble(heap.substring(heap.lastIndexOf(' ') + 1));
+        double heap = Scrape.of(server.healthPort).with("area=\"heap\"").sum("jvm_memory_committed_bytes");
+        return server.residentBytes() - (long) heap;
     }
 
     /** {@code model/version} to state; a model never loaded as {@code model} to "". */
