@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>A batch size never measured is interpolated from its measured neighbours. An estimate not
  * refreshed within {@link #STALE_AFTER} passes is left out, so that a batch shape the batcher has
- * stopped running together is predicted from what it still runs, and now and then
- * ({@link #explore}) run together again and measured anew: a cost that changes while serving
- * (another process on the core, a cooler CPU) changes the decisions.
+ * stopped running together is predicted from what it still runs. Whichever side of a decision
+ * the batcher stopped running (batches, or the singles they are weighed against) is now and then
+ * ({@link #explore}) run again and measured anew: a cost that changes while serving (another
+ * process on the core, a cooler CPU) changes the decisions.
  * Thread-safe without locks: workers update after each pass, and a lost update of a mean is harmless.
  */
 final class BatchCosts {
@@ -91,8 +92,8 @@ final class BatchCosts {
     /**
      * Predicted nanoseconds of running one input of {@code length} alone: the last passes of
      * singles of its length bucket, however long ago (singles are what a batch is weighed
-     * against, and a batcher that has batched for a while has run none lately); NaN when no single
-     * of the bucket has run yet.
+     * against, and a batcher that has batched for a while has run none lately, but for its
+     * explorations); NaN when no single of the bucket has run yet.
      */
     double predictAlone(int length) {
         int slot = slot(1, length);
@@ -100,13 +101,13 @@ final class BatchCosts {
     }
 
     /**
-     * Whether a batch of this shape, whose estimate is stale, should run together once to be
-     * measured: true for at most one batch every {@link #EXPLORE_EVERY} passes.
+     * Whether a batch whose decision rests on a stale estimate may go the other way once, to
+     * measure that side anew: true for at most one batch every {@link #EXPLORE_EVERY} passes.
      */
-    boolean explore(int size, int longest) {
+    boolean explore() {
         long now = passes.get();
         long last = explored.get();
-        return !fresh(size, longest) && now - last >= EXPLORE_EVERY && explored.compareAndSet(last, now);
+        return now - last >= EXPLORE_EVERY && explored.compareAndSet(last, now);
     }
 
     /** Whether a pass of this size and length bucket was measured within the last {@link #STALE_AFTER} passes. */

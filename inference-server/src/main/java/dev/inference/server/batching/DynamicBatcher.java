@@ -34,10 +34,12 @@ import org.slf4j.LoggerFactory;
  * inputs: a request that does not fit is rejected at once, never parked. An input whose caller has
  * gone (deadline passed, cancelled) is dropped when a worker takes it, without running the model.
  *
- * <p>With {@link BatchingSettings#learnCosts()}, a batch formed runs together only when the
- * version's measured costs ({@link BatchCosts}) predict that it saves enough over running its
- * inputs one by one, and otherwise runs them one by one; where a prediction is unknown or stale it
- * runs together, and the pass measures it. The padding ratio stays as an upper bound.
+ * <p>With {@link BatchingSettings#learnCosts()}, a worker takes up to a full batch off the queue
+ * whatever the lengths, sorts it by length and cuts it where the padding bound would break, so that
+ * texts of like length share a pass; each group then runs together only when the version's
+ * measured costs ({@link BatchCosts}) predict that it saves enough over running its inputs one by
+ * one, and otherwise runs them one by one; where a prediction is unknown or stale it runs
+ * together, and the pass measures it.
  *
  * <p>A batch that fails over the inputs of several requests runs again one request at a time, so
  * that a request whose inputs the model rejects fails alone and the others are answered.
@@ -49,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Inputs are padded to the longest of their batch, so a batch also stays within
  * {@link BatchingSettings#maxPaddingRatio()}: the next input in line that would make the batch's
  * padded length ({@code longest × count}) exceed the bound times its real length closes the batch
- * and waits at the head of the queue for the next one. Batches stay in arrival order.
+ * and waits at the head of the queue for the next one. Batches stay in arrival order (without
+ * learning; with it, the inputs of one batch taken run in order of length).
  *
  * @param <I> one input, such as a text
  * @param <O> the model's output for one input
@@ -226,7 +229,9 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
                     if (take(first, batch)) {
                         fill(batch, oldestNanos);
                     }
-                    run(worker, withoutAbandoned(batch.inputs));
+                    for (List<QueuedInput<I, O>> group : byLength(withoutAbandoned(batch.inputs))) {
+                        run(worker, group);
+                    }
                     batch.clear();
                 } finally {
                     busyWorkers.decrementAndGet();
@@ -290,6 +295,40 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             }
         }
         return live;
+    }
+
+    /**
+     * With {@link BatchingSettings#learnCosts()}, the batch taken from the queue sorted by length
+     * and cut, shortest first, wherever the next input would break the padding bound: a long
+     * text that arrived among short ones runs on its own, not as the end of the short ones' batch.
+     * Without, the batch as formed (in arrival order, already within the bound).
+     */
+    private List<List<QueuedInput<I, O>>> byLength(List<QueuedInput<I, O>> batch) {
+        if (!settings.learnCosts() || batch.size() <= 1) {
+            return List.of(batch);
+        }
+        List<QueuedInput<I, O>> sorted = new ArrayList<>(batch);
+        sorted.sort(java.util.Comparator.comparingInt(input -> Math.max(1, length.applyAsInt(input.input))));
+        List<List<QueuedInput<I, O>>> groups = new ArrayList<>();
+        List<QueuedInput<I, O>> group = new ArrayList<>();
+        long realLength = 0;
+        for (QueuedInput<I, O> input : sorted) {
+            int inputLength = Math.max(1, length.applyAsInt(input.input));
+            // Sorted, so this input is the group's longest.
+            if (!group.isEmpty() && (double) inputLength * (group.size() + 1)
+                    > settings.maxPaddingRatio() * (realLength + inputLength)) {
+                groups.add(group);
+                group = new ArrayList<>();
+                realLength = 0;
+            }
+            group.add(input);
+            realLength += inputLength;
+        }
+        groups.add(group);
+        for (int i = 1; i < groups.size(); i++) {
+            observer.batchSplit(BatchObserver.SplitReason.PADDING, groups.get(i).size());
+        }
+        return groups;
     }
 
     private void run(BatchWorker<I, O> worker, List<QueuedInput<I, O>> batch) {
@@ -359,19 +398,29 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
      * one. The margin is there because a saving smaller than a pass's own variation is not a
      * saving. Where nothing of the batch's length has been measured it runs, so that the pass
      * measures it; where an input's length has never run alone, the batch runs apart, so that
-     * those passes measure the singles (an unknown on either side must not decide for the other);
-     * a stale estimate is measured again now and then ({@link BatchCosts#explore}), so that one that
-     * once said no is revisited, at a bounded cost.
+     * those passes measure the singles (an unknown on either side must not decide for the other).
+     * The side a decision does not run goes stale: batches the batcher stopped running, or singles
+     * it has not run since it began to batch (measured, perhaps, while the machine was slower). Now
+     * and then ({@link BatchCosts#explore}) a batch whose other side is stale goes that way once,
+     * so that a decision is revisited at a bounded cost, and never rests on one side measured now
+     * and the other long ago.
      */
     private boolean worthRunningTogether(int[] lengths, int longest, double predicted) {
-        if (!settings.learnCosts() || lengths.length == 1 || Double.isNaN(predicted) || costs.explore(lengths.length, longest)) {
+        if (!settings.learnCosts() || lengths.length == 1 || Double.isNaN(predicted)) {
             return true;
         }
         double apart = 0;
+        boolean singlesStale = false;
         for (int inputLength : lengths) {
             apart += costs.predictAlone(inputLength);
+            singlesStale |= !costs.fresh(1, inputLength);
         }
-        return !Double.isNaN(apart) && predicted <= (1 - REQUIRED_SAVING) * apart;
+        if (Double.isNaN(apart)) {
+            return false;
+        }
+        boolean together = predicted <= (1 - REQUIRED_SAVING) * apart;
+        boolean otherSideStale = together ? singlesStale : !costs.fresh(lengths.length, longest);
+        return (otherSideStale && costs.explore()) != together;
     }
 
     /** The batch's inputs cut into runs of one request each, in order (a request's inputs are taken together). */
@@ -437,7 +486,8 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             int inputLength = Math.max(1, length.applyAsInt(input.input));
             int paddedTo = Math.max(longest, inputLength);
             double padded = (double) paddedTo * (inputs.size() + 1);
-            if (!inputs.isEmpty() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
+            // Learning groups the batch by length before it runs (byLength), so the bound applies there.
+            if (!inputs.isEmpty() && !settings.learnCosts() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
                 observer.batchSplit(BatchObserver.SplitReason.PADDING, 1);
                 return false;
             }

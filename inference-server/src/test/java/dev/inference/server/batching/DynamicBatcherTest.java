@@ -382,25 +382,38 @@ class DynamicBatcherTest {
     }
 
     private static DynamicBatcher<String, String> learning(CostedModel model, java.util.function.ToIntFunction<String> length) {
+        return learning(model, length, Double.POSITIVE_INFINITY);
+    }
+
+    private static DynamicBatcher<String, String> learning(CostedModel model, java.util.function.ToIntFunction<String> length,
+            double maxPadding) {
         return new DynamicBatcher<>("costed", model, length,
-                new BatchingSettings(1, 8, Duration.ofMillis(20), 1024, Double.POSITIVE_INFINITY, true),
+                new BatchingSettings(1, 8, Duration.ofMillis(20), 1024, maxPadding, true),
                 new BatchObserver<>() {}).start();
     }
+
+    private static final List<String> BURST = List.of("text 0", "text 1", "text 2", "text 3", "text 4", "text 5", "text 6", "text 7");
 
     /** Singles one after the other (what a quiet server runs), then bursts of eight texts in eight requests. */
     private static List<Integer> serve(DynamicBatcher<String, String> batcher, CostedModel model, int singles, int bursts)
             throws Exception {
+        return serve(batcher, model, singles, bursts, BURST);
+    }
+
+    /** As above, with the given texts, one per request, in each burst; each request must get its own text back. */
+    private static List<Integer> serve(DynamicBatcher<String, String> batcher, CostedModel model, int singles, int bursts,
+            List<String> burst) throws Exception {
         for (int i = 0; i < singles; i++) {
             await(batcher.submit(List.of("single"), () -> false));
         }
         int before = model.batchSizes.size();
-        for (int burst = 0; burst < bursts; burst++) {
+        for (int round = 0; round < bursts; round++) {
             List<CompletableFuture<List<String>>> calls = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                calls.add(batcher.submit(List.of("text " + i), () -> false));
+            for (String text : burst) {
+                calls.add(batcher.submit(List.of(text), () -> false));
             }
-            for (CompletableFuture<List<String>> call : calls) {
-                await(call);
+            for (int i = 0; i < burst.size(); i++) {
+                assertEquals(List.of(burst.get(i)), await(calls.get(i)));
             }
         }
         return List.copyOf(model.batchSizes.subList(before, model.batchSizes.size()));
@@ -440,6 +453,39 @@ class DynamicBatcherTest {
             List<Integer> learned = serve(batcher, model, 0, 6);
 
             assertEquals(java.util.Collections.nCopies(6, 8), learned, "every burst of eight runs as one batch of eight");
+        }
+    }
+
+    @Test
+    void aLongTextThatArrivesAmongShortOnesRunsOnItsOwnAndTheShortOnesTogether() throws Exception {
+        // In arrival order the long text would close a batch of three short ones and open one of
+        // four; sorted by length, the seven short ones share one pass under the padding bound.
+        CostedModel model = new CostedModel(CHEAPER_TOGETHER);
+        List<String> burst = List.of("text 0", "text 1", "text 2", "long text", "text 4", "text 5", "text 6", "text 7");
+        try (DynamicBatcher<String, String> batcher = learning(model, text -> text.startsWith("long") ? 40 : 4, 1.25)) {
+            serve(batcher, model, 5, 2, burst);
+            List<Integer> learned = serve(batcher, model, 0, 4, burst);
+
+            assertEquals(List.of(7, 1, 7, 1, 7, 1, 7, 1), learned, "the short texts in one batch, then the long one alone");
+        }
+    }
+
+    @Test
+    void singlesThatBecomeCheaperWhileOnlyBatchesRunAreMeasuredAgainAndTheBatcherStopsBatching() throws Exception {
+        CostedModel model = new CostedModel(CHEAPER_TOGETHER);
+        try (DynamicBatcher<String, String> batcher = learning(model)) {
+            serve(batcher, model, 5, 2);
+            assertTrue(serve(batcher, model, 0, 2).contains(8), "batched while batches are cheaper");
+
+            // A single now costs a tenth of a batch of eight: apart is cheaper by three quarters.
+            // Only batches run, one pass per burst, so only an exploration can tell: one per
+            // BatchCosts.EXPLORE_EVERY passes, the last perhaps taken while learning.
+            model.micros = size -> size == 1 ? 100 : 1500 + 250L * size;
+            serve(batcher, model, 0, BatchCosts.EXPLORE_EVERY + 8);
+            List<Integer> after = serve(batcher, model, 0, 4);
+
+            assertTrue(after.stream().filter(size -> size > 1).count() <= 1,
+                    "every text runs alone but for at most one exploration in 32 passes: " + after);
         }
     }
 
