@@ -33,7 +33,7 @@ run() { # name, server flags...
 }
 for round in $(seq 1 "$ROUNDS"); do
   run "off-r$round" --max-batch-size 1
-  run "bound1.25-r$round" --max-batch-size 8 --max-padding-ratio 1.25
-  run "bound1.1-r$round" --max-batch-size 8 --max-padding-ratio 1.1
-  run "nobound-r$round" --max-batch-size 8 --max-padding-ratio Infinity
+  run "bound1.25-r$round" --max-batch-size 8 --max-padding-ratio 1.25 --no-batch-cost-learning
+  run "bound1.1-r$round" --max-batch-size 8 --max-padding-ratio 1.1 --no-batch-cost-learning
+  run "nobound-r$round" --max-batch-size 8 --max-padding-ratio Infinity --no-batch-cost-learning
 done

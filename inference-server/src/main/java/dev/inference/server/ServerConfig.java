@@ -37,7 +37,7 @@ public final class ServerConfig {
     static final int DEFAULT_INTRA_OP_THREADS = 1;
     static final int DEFAULT_MAX_BATCH_SIZE = 8;
     static final double DEFAULT_MAX_PADDING_RATIO = 1.25;
-    static final boolean DEFAULT_BATCH_COST_LEARNING = false;
+    static final boolean DEFAULT_BATCH_COST_LEARNING = true;
     static final long DEFAULT_MAX_QUEUE_DELAY_MS = 0;
     static final int DEFAULT_QUEUE_CAPACITY = 1024;
     static final int DEFAULT_MAX_INSTANCES = 64;

@@ -108,8 +108,9 @@ public final class ServerFlags {
 
     @Option(names = "--batch-cost-learning", negatable = true,
             defaultValue = "${env:INFERENCE_BATCH_COST_LEARNING:-" + DEFAULT_BATCH_COST_LEARNING + "}", fallbackValue = "true",
-            description = "Run a batch together only where the version's measured forward-pass costs predict it saves at"
-                    + " least 3% over running its texts one by one; --max-padding-ratio stays an upper bound"
+            description = "Group the texts a worker takes by length and run a group together only where the version's"
+                    + " measured forward-pass costs predict it saves at least 3% over running its texts one by one;"
+                    + " --max-padding-ratio stays an upper bound"
                     + " [INFERENCE_BATCH_COST_LEARNING] (default: ${DEFAULT-VALUE}).")
     boolean batchCostLearning;
 
