@@ -6,6 +6,7 @@ import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -308,7 +309,7 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             return List.of(batch);
         }
         List<QueuedInput<I, O>> sorted = new ArrayList<>(batch);
-        sorted.sort(java.util.Comparator.comparingInt(input -> Math.max(1, length.applyAsInt(input.input))));
+        sorted.sort(Comparator.comparingInt(input -> Math.max(1, length.applyAsInt(input.input))));
         List<List<QueuedInput<I, O>>> groups = new ArrayList<>();
         List<QueuedInput<I, O>> group = new ArrayList<>();
         long realLength = 0;
