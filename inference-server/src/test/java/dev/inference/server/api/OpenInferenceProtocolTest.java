@@ -55,7 +55,11 @@ class OpenInferenceProtocolTest {
     }
 
     private static GRPCInferenceServiceBlockingStub stub() {
-        return GRPCInferenceServiceGrpc.newBlockingStub(server.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return stub(server);
+    }
+
+    private static GRPCInferenceServiceBlockingStub stub(TestServer on) {
+        return GRPCInferenceServiceGrpc.newBlockingStub(on.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -184,24 +188,32 @@ class OpenInferenceProtocolTest {
         assertStatus(Status.Code.NOT_FOUND, "model \"nope\"", null);
     }
 
-    /** The same texts, the same version, the same labels: v2's accuracy is v1's. */
+    /**
+     * The same texts, the same version, the same labels: v2's accuracy is v1's. On a server that
+     * batches by the padding bound alone, so that both calls run the same batches: with cost
+     * learning, whether a group runs together depends on the costs measured at that moment, and
+     * the int8 models' batch-wide quantization moves a borderline text's label with its batch mates
+     * (docs/architecture.md, "Batched versus unbatched results").
+     */
     @Test
     void heldOutLabelsThroughV2AreV1sForEveryVersion() throws Exception {
         LabeledTexts heldOut = LabeledTexts.read(Path.of("src/test/resources/sentiment/labeled-reviews.tsv"));
-        for (String version : List.of("1", "2")) {
-            List<String> v1 = new ArrayList<>();
-            List<String> v2 = new ArrayList<>();
-            for (int start = 0; start < heldOut.size(); start += 50) {
-                String[] texts = heldOut.texts().subList(start, Math.min(heldOut.size(), start + 50)).toArray(String[]::new);
-                PredictResponse predicted = server.blockingStub().predict(TestServer.request(version, texts));
-                predicted.getPredictionsList().stream().map(Prediction::getLabel).forEach(v1::add);
-                stub().modelInfer(typed(texts).setModelVersion(version).build()).getOutputs(0).getContents()
-                        .getBytesContentsList().forEach(label -> v2.add(label.toStringUtf8()));
+        try (TestServer on = TestServer.start(TestServer.config().batchCostLearning(false))) {
+            for (String version : List.of("1", "2")) {
+                List<String> v1 = new ArrayList<>();
+                List<String> v2 = new ArrayList<>();
+                for (int start = 0; start < heldOut.size(); start += 50) {
+                    String[] texts = heldOut.texts().subList(start, Math.min(heldOut.size(), start + 50)).toArray(String[]::new);
+                    PredictResponse predicted = on.blockingStub().predict(TestServer.request(version, texts));
+                    predicted.getPredictionsList().stream().map(Prediction::getLabel).forEach(v1::add);
+                    stub(on).modelInfer(typed(texts).setModelVersion(version).build()).getOutputs(0).getContents()
+                            .getBytesContentsList().forEach(label -> v2.add(label.toStringUtf8()));
+                }
+                assertEquals(v1, v2, "version " + version);
+                long correct = java.util.stream.IntStream.range(0, v2.size())
+                        .filter(i -> v2.get(i).equals(heldOut.labels().get(i))).count();
+                System.out.printf("held-out accuracy of version %s through v2: %d/%d%n", version, correct, heldOut.size());
             }
-            assertEquals(v1, v2, "version " + version);
-            long correct = java.util.stream.IntStream.range(0, v2.size())
-                    .filter(i -> v2.get(i).equals(heldOut.labels().get(i))).count();
-            System.out.printf("held-out accuracy of version %s through v2: %d/%d%n", version, correct, heldOut.size());
         }
     }
 
