@@ -27,6 +27,8 @@ PAIRED=${PAIRED:-0}
 SLICES=${SLICES:-0}; SLICE_SECONDS=${SLICE_SECONDS:-10}
 (( SLICES == 0 )) || PAIRED=1
 mkdir -p "$OUT"
+# Whether batches pay depends on the CPU (an AMD EPYC and an Intel Xeon with AMX disagreed, RESULTS.md).
+echo "# cpu:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), $(nproc) cpus"
 last=$(( $(nproc) - 1 )); server_cpu=$last; client_cpu=0-$(( last > 0 ? last - 1 : 0 ))
 ticks=$(getconf CLK_TCK)
 loadtest=${LOADTEST_JAR:-loadtest/target/loadtest.jar}
