@@ -309,15 +309,14 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             return List.of(batch);
         }
         List<QueuedInput<I, O>> sorted = new ArrayList<>(batch);
-        sorted.sort(Comparator.comparingInt(input -> Math.max(1, length.applyAsInt(input.input))));
+        sorted.sort(Comparator.comparingInt(this::units));
         List<List<QueuedInput<I, O>>> groups = new ArrayList<>();
         List<QueuedInput<I, O>> group = new ArrayList<>();
         long realLength = 0;
         for (QueuedInput<I, O> input : sorted) {
-            int inputLength = Math.max(1, length.applyAsInt(input.input));
+            int inputLength = units(input);
             // Sorted, so this input is the group's longest.
-            if (!group.isEmpty() && (double) inputLength * (group.size() + 1)
-                    > settings.maxPaddingRatio() * (realLength + inputLength)) {
+            if (!group.isEmpty() && breaksPaddingBound(inputLength, group.size() + 1, realLength + inputLength)) {
                 groups.add(group);
                 group = new ArrayList<>();
                 realLength = 0;
@@ -330,6 +329,16 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
             observer.batchSplit(BatchObserver.SplitReason.PADDING, groups.get(i).size());
         }
         return groups;
+    }
+
+    /** An input's length in the units the model pads, at least one. */
+    private int units(QueuedInput<I, O> input) {
+        return Math.max(1, length.applyAsInt(input.input));
+    }
+
+    /** Whether {@code count} inputs of {@code realLength} units in all, each padded to {@code longest}, break the padding bound. */
+    private boolean breaksPaddingBound(int longest, int count, long realLength) {
+        return (double) longest * count > settings.maxPaddingRatio() * realLength;
     }
 
     private void run(BatchWorker<I, O> worker, List<QueuedInput<I, O>> batch) {
@@ -484,11 +493,10 @@ public final class DynamicBatcher<I, O> implements AutoCloseable {
                 return false;
             }
             key = inputKey;
-            int inputLength = Math.max(1, length.applyAsInt(input.input));
-            int paddedTo = Math.max(longest, inputLength);
-            double padded = (double) paddedTo * (inputs.size() + 1);
+            int inputLength = units(input);
             // Learning groups the batch by length before it runs (byLength), so the bound applies there.
-            if (!inputs.isEmpty() && !settings.learnCosts() && padded > settings.maxPaddingRatio() * (realLength + inputLength)) {
+            if (!inputs.isEmpty() && !settings.learnCosts()
+                    && breaksPaddingBound(Math.max(longest, inputLength), inputs.size() + 1, realLength + inputLength)) {
                 observer.batchSplit(BatchObserver.SplitReason.PADDING, 1);
                 return false;
             }
